@@ -1,0 +1,1 @@
+"""culturepass: a youth culture pass platform."""

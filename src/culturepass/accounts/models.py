@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("email is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        extra.setdefault("email_verified_at", None)
+        return self.create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(email__iexact=username)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Everyone who logs in: pro users, beneficiaries, school staff and platform staff.
+
+    Roles are flags rather than subclasses: a staff member may also be a pro
+    user, and what a pro may do in a structure comes from its memberships.
+    Staff rights are Django permissions grouped in named roles (groups).
+    """
+
+    email = models.EmailField(_("adresse email"), max_length=254)
+    first_name = models.CharField(_("prénom"), max_length=120, blank=True)
+    last_name = models.CharField(_("nom"), max_length=120, blank=True)
+    phone = models.CharField(_("téléphone"), max_length=32, blank=True)
+    is_pro = models.BooleanField(_("professionnel"), default=False)
+    is_beneficiary = models.BooleanField(_("bénéficiaire"), default=False)
+    is_staff = models.BooleanField(_("équipe culturepass"), default=False)
+    is_active = models.BooleanField(_("actif"), default=True)
+    email_verified_at = models.DateTimeField(_("email vérifié le"), null=True, blank=True)
+    date_joined = models.DateTimeField(_("inscrit le"), auto_now_add=True)
+
+    objects = UserManager()
+
+    EMAIL_FIELD = "email"
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("utilisateur")
+        verbose_name_plural = _("utilisateurs")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.email
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None

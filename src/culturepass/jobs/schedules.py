@@ -1,0 +1,16 @@
+"""Every periodic job of the platform, in one place.
+
+Jobs stay thin: they call the same services as the pages, and each is
+idempotent, so a double run or a run after a crash changes nothing.
+"""
+
+from __future__ import annotations
+
+from procrastinate.contrib.django import app
+
+from culturepass.notifications import tasks as notification_tasks
+
+# Emails whose first delivery failed (provider outage) are retried from here.
+app.periodic(cron="* * * * *", periodic_id="deliver_due_emails")(
+    notification_tasks.deliver_due_emails
+)

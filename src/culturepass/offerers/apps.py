@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OfferersConfig(AppConfig):
+    name = "culturepass.offerers"
+    label = "offerers"

@@ -1,0 +1,15 @@
+from django.urls import include, path
+from django.views.generic import RedirectView
+from django.views.i18n import JavaScriptCatalog, set_language
+
+from culturepass.core.health import healthz
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="pro:home", permanent=False)),
+    path("healthz", healthz, name="healthz"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("compte/", include("culturepass.accounts.urls")),
+    path("pro/", include("culturepass.pro.urls")),
+    path("backoffice/", include("culturepass.backoffice.urls")),
+]
