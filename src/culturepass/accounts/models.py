@@ -71,3 +71,22 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def email_verified(self) -> bool:
         return self.email_verified_at is not None
+
+
+class StaffPermission(models.Model):
+    """Carries the named backoffice permissions; no table of its own.
+
+    Staff roles are groups holding some of these, e.g. ``accounts.homologation``.
+    """
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [
+            ("homologation", _("Homologation : structures et rattachements")),
+            ("compliance", _("Conformité : revue des offres et règles de validation")),
+            ("finance", _("Finance : comptes bancaires, règles, incidents, virements")),
+            ("territorial", _("Édition territoriale : mises en avant, référents")),
+            ("support", _("Support : utilisateurs et réservations")),
+            ("audit", _("Consulter le journal d'audit")),
+        ]

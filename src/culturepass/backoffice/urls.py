@@ -1,4 +1,9 @@
-from django.urls import path
+from django.urls import include, path
 
 app_name = "backoffice"
-urlpatterns: list = []
+urlpatterns = [
+    # Dashboard, audit log, users and staff roles (culturepass.backoffice.views).
+    path("", include("culturepass.backoffice.urls_core")),
+    # Structures, attachment requests, venues (culturepass.backoffice.views_offerers).
+    path("structures/", include("culturepass.backoffice.urls_offerers")),
+]
