@@ -1,11 +1,11 @@
 """The ``culturepass`` console command.
 
-    culturepass serve [--demo] [--host H] [--port P] [--web-workers N]
-        migrate, (with --demo: load demo data), then run the web server and a
-        background worker until Ctrl-C, which stops both and the embedded database.
-    culturepass worker           run a background worker only
-    culturepass demo             load the demo data (idempotent) and print the logins
-    culturepass <django command> anything manage.py would do: migrate, shell, dbshell...
+culturepass serve [--demo] [--host H] [--port P] [--web-workers N]
+    migrate, (with --demo: load demo data), then run the web server and a
+    background worker until Ctrl-C, which stops both and the embedded database.
+culturepass worker           run a background worker only
+culturepass demo             load the demo data (idempotent) and print the logins
+culturepass <django command> anything manage.py would do: migrate, shell, dbshell...
 """
 
 from __future__ import annotations
@@ -60,16 +60,26 @@ def _serve(argv: list[str]) -> int:
     children: list[subprocess.Popen[bytes]] = [
         subprocess.Popen(
             [
-                sys.executable, "-m", "gunicorn", "culturepass.wsgi",
-                "--bind", f"{args.host}:{args.port}",
-                "--workers", str(args.web_workers),
-                "--access-logfile", "-", "--graceful-timeout", "5",
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "culturepass.wsgi",
+                "--bind",
+                f"{args.host}:{args.port}",
+                "--workers",
+                str(args.web_workers),
+                "--access-logfile",
+                "-",
+                "--graceful-timeout",
+                "5",
             ],
             env=env,
         )
     ]
     if not args.no_worker:
-        children.append(subprocess.Popen([sys.executable, "-m", "culturepass.cli", "worker"], env=env))
+        children.append(
+            subprocess.Popen([sys.executable, "-m", "culturepass.cli", "worker"], env=env)
+        )
     print(f"culturepass: http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)
 
     stopping = False

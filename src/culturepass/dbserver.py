@@ -10,6 +10,7 @@ pids are pruned before we register ourselves.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -44,14 +45,17 @@ def _prune_dead_clients(pgdata: Path) -> None:
         pid_file.write_text(json.dumps(alive))
 
 
+def _raise_system_exit(*_: object) -> None:
+    raise SystemExit(143)
+
+
 def _exit_cleanly_on_sigterm() -> None:
     # A bare SIGTERM skips atexit handlers, which would leave our pid on the
     # server's client list and the server running forever.
     if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
-        try:
-            signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(SystemExit(143)))
-        except ValueError:  # not the main thread: the owner handles signals
-            pass
+        # ValueError: not the main thread, whose owner handles signals.
+        with contextlib.suppress(ValueError):
+            signal.signal(signal.SIGTERM, _raise_system_exit)
 
 
 def start_embedded(pgdata: Path, *, throwaway: bool = False) -> str:

@@ -15,7 +15,9 @@ class DomainError(Exception):
     code: str = "error"
     field: str | None = None
 
-    def __init__(self, message: str | Promise, *, code: str | None = None, field: str | None = None):
+    def __init__(
+        self, message: str | Promise, *, code: str | None = None, field: str | None = None
+    ):
         super().__init__(str(message))
         self.message = str(message)
         if code:

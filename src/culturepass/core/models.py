@@ -39,7 +39,9 @@ class AuditEntry(models.Model):
         verbose_name_plural = _("journal d'audit")
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
+        return (
+            f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
+        )
 
     def changes(self) -> list[tuple[str, object, object]]:
         """(field, before, after) for every field that differs."""

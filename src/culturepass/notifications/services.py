@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
@@ -10,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -38,10 +40,9 @@ def email_enqueue(
     with translation.override(settings.LANGUAGE_CODE):
         subject = " ".join(render_to_string(f"{template}.subject.txt", ctx).split())
         text = render_to_string(f"{template}.txt", ctx)
-        try:
+        html: str = ""
+        with contextlib.suppress(TemplateDoesNotExist):  # the HTML part is optional
             html = render_to_string(f"{template}.html", ctx)
-        except Exception:  # the HTML part is optional
-            html = ""
     email = OutboxEmail.objects.create(
         created_at=now,
         to=list(to),
