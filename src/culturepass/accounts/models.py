@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -22,7 +23,8 @@ class UserManager(BaseUserManager["User"]):
     def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)
-        extra.setdefault("email_verified_at", None)
+        # Whoever runs createsuperuser vouches for the address.
+        extra.setdefault("email_verified_at", timezone.now())
         return self.create_user(email, password, **extra)
 
     def get_by_natural_key(self, username: str | None) -> User:
@@ -47,12 +49,25 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("actif"), default=True)
     email_verified_at = models.DateTimeField(_("email vérifié le"), null=True, blank=True)
     date_joined = models.DateTimeField(_("inscrit le"), auto_now_add=True)
+    terms_accepted_at = models.DateTimeField(
+        _("conditions d'utilisation acceptées le"), null=True, blank=True
+    )
+    # Throttling of the emails anyone can trigger (see accounts.services).
+    email_verification_sent_at = models.DateTimeField(
+        _("dernier email de vérification envoyé le"), null=True, blank=True
+    )
+    email_verification_sent_count = models.PositiveSmallIntegerField(
+        _("emails de vérification envoyés (24 h)"), default=0
+    )
+    password_reset_requested_at = models.DateTimeField(
+        _("dernière demande de réinitialisation le"), null=True, blank=True
+    )
 
     objects = UserManager()
 
     EMAIL_FIELD = "email"
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS = []  # noqa: RUF012
+    REQUIRED_FIELDS = []
 
     class Meta:
         verbose_name = _("utilisateur")
@@ -90,3 +105,6 @@ class StaffPermission(models.Model):
             ("support", _("Support : utilisateurs et réservations")),
             ("audit", _("Consulter le journal d'audit")),
         ]
+
+    def __str__(self) -> str:
+        return "staff permissions"
