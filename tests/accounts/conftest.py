@@ -31,3 +31,8 @@ def admin_user(db) -> User:
     )
     user.groups.add(Group.objects.get(name="Administrateurs"))
     return user
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing():
+    """Accounts tests keep the production hasher (argon2)."""

@@ -1,0 +1,173 @@
+"""A pro of structure B gets 404 on every pro page and action about structure A.
+
+The test walks every URL pattern of the pro app (nothing is listed by hand): a
+new pattern whose id is not filled here makes the test fail until it is added,
+and a new view that forgets culturepass.pro.access makes it fail too.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+import pytest
+from django.urls import URLPattern, URLResolver, reverse
+from django.utils import timezone
+from pro_helpers import make_user
+
+from culturepass.offerers.models import Invitation, Membership, Offerer, Venue
+from culturepass.offerers.services import (
+    VenueInput,
+    attachment_request,
+    invitation_accept,
+    member_invite,
+    venue_create,
+)
+from culturepass.pro import urls as pro_urls
+
+pytestmark = pytest.mark.django_db
+
+# Plausible form data, so that a POST reaches the service if access control failed.
+POST_DATA = {
+    "email": "intrus@structure-b.test",
+    "role": "ADMIN",
+    "name": "Piraté",
+    "street": "1 rue X",
+    "postal_code": "75001",
+    "city": "Paris",
+    "venue_type": "OTHER",
+    "comment": "piraté",
+    "siret": "",
+}
+
+
+def walk(patterns: list, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            namespace = f"{prefix}{pattern.namespace}:" if pattern.namespace else prefix
+            yield from walk(pattern.url_patterns, namespace)
+        else:
+            yield prefix, pattern
+
+
+def all_patterns() -> list[tuple[str, URLPattern]]:
+    return list(walk(pro_urls.urlpatterns, f"{pro_urls.app_name}:"))
+
+
+@pytest.fixture
+def world(structure_a, structure_b, pro_a):
+    """Objects of structure A of every kind a pro URL can name."""
+    now = timezone.now()
+    venue = venue_create(
+        actor=pro_a,
+        offerer=structure_a,
+        data=VenueInput(
+            name="Chapiteau",
+            street="Parc",
+            postal_code="75019",
+            city="Paris",
+            comment="Sans SIRET",
+        ),
+        now=now,
+    )
+    requester = make_user("demandeur@ailleurs.test")
+    pending = attachment_request(actor=requester, siret="11111111800019", now=now)
+    colleague_invitation = member_invite(
+        actor=pro_a, offerer=structure_a, email="collegue@structure-a.test", now=now
+    )
+    colleague = make_user("collegue@structure-a.test")
+    member = invitation_accept(actor=colleague, token=colleague_invitation.token, now=now)
+    invitee = make_user("invite@structure-a.test")
+    open_invitation = member_invite(actor=pro_a, offerer=structure_a, email=invitee.email, now=now)
+    admin = Membership.objects.get(user=pro_a, offerer=structure_a)
+    return {
+        "values": {
+            "offerer_id": [structure_a.pk],
+            "venue_id": [venue.pk, Venue.objects.get(offerer=structure_a, is_head_office=True).pk],
+            "membership_id": [pending.pk, member.pk, admin.pk],
+            "token": [open_invitation.token],
+        },
+        "insiders": {"token": invitee},
+        "pro_a": pro_a,
+        "requester": requester,
+        "structure_a": structure_a,
+    }
+
+
+def urls_about_a(world) -> list[tuple[str, str]]:
+    """(url name, url) for every pattern with ids, filled with A's objects."""
+    out = []
+    for prefix, pattern in all_patterns():
+        assert pattern.name, f"pro URL pattern {pattern.pattern} has no name"
+        kwargs_names = sorted(pattern.pattern.converters)
+        if not kwargs_names:
+            continue
+        missing = [name for name in kwargs_names if name not in world["values"]]
+        if missing:
+            pytest.fail(
+                f"pro:{pattern.name} takes {missing}: add objects of structure A for them "
+                "in tests/pro/test_pro_access.py"
+            )
+        for combination in itertools.product(*(world["values"][n] for n in kwargs_names)):
+            kwargs = dict(zip(kwargs_names, combination, strict=True))
+            out.append(
+                (f"{prefix}{pattern.name}", reverse(f"{prefix}{pattern.name}", kwargs=kwargs))
+            )
+    return out
+
+
+def state_of_a(structure_a: Offerer) -> tuple:
+    return (
+        Offerer.objects.filter(pk=structure_a.pk).values_list("status", "name").get(),
+        sorted(Membership.objects.filter(offerer=structure_a).values_list("pk", "role", "status")),
+        sorted(Venue.objects.filter(offerer=structure_a).values_list("pk", "name", "comment")),
+        sorted(Invitation.objects.filter(offerer=structure_a).values_list("pk", "accepted_at")),
+    )
+
+
+def test_walk_covers_every_kind_of_object(world):
+    named = {name for name, _ in urls_about_a(world)}
+    assert {"pro:offerer_detail", "pro:venue_edit", "pro:member_remove", "pro:invitation"} <= named
+
+
+@pytest.mark.parametrize("outsider", ["pro_b", "requester"])
+def test_outsider_gets_404_on_every_page_and_action_of_structure_a(
+    client, world, outsider, request
+):
+    user = request.getfixturevalue("pro_b") if outsider == "pro_b" else world["requester"]
+    before = state_of_a(world["structure_a"])
+    client.force_login(user)
+    leaks = []
+    for name, url in urls_about_a(world):
+        for method in ("get", "post"):
+            response = getattr(client, method)(url, POST_DATA if method == "post" else None)
+            if response.status_code != 404:
+                leaks.append(f"{method.upper()} {url} ({name}) → {response.status_code}")
+    assert leaks == []
+    assert state_of_a(world["structure_a"]) == before
+
+
+def test_the_same_urls_exist_for_an_insider(client, world):
+    """Guards the walk itself: the ids are real, so the 404s above come from access control."""
+    for name, url in urls_about_a(world):
+        kwargs_names = set(
+            next(p for _, p in all_patterns() if f"pro:{p.name}" == name).pattern.converters
+        )
+        insider = world["insiders"].get("token") if "token" in kwargs_names else world["pro_a"]
+        client.force_login(insider)
+        assert client.get(url).status_code != 404, url
+
+
+def test_anonymous_user_is_sent_to_login_on_every_pro_page(client, world):
+    login_url = reverse("accounts:login")
+    for _, url in urls_about_a(world):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(login_url), url
+
+
+def test_home_of_b_does_not_mention_structure_a(client, world, pro_b):
+    client.force_login(pro_b)
+    content = client.get(reverse("pro:home")).content.decode()
+    assert "Théâtre du Port" in content
+    assert "Festival des Lumières" not in content
