@@ -68,6 +68,8 @@ def _serve(argv: list[str]) -> int:
                 f"{args.host}:{args.port}",
                 "--workers",
                 str(args.web_workers),
+                # Gunicorn 27 otherwise shares one control socket per machine user.
+                "--no-control-socket",
                 "--access-logfile",
                 "-",
                 "--graceful-timeout",

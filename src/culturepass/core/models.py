@@ -34,7 +34,11 @@ class AuditEntry(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            # The audit log pages by (created_at, id), newest first.
+            models.Index(fields=["-created_at", "-id"], name="audit_keyset"),
+        ]
         verbose_name = _("entrée du journal")
         verbose_name_plural = _("journal d'audit")
 
