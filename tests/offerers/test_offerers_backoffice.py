@@ -89,7 +89,7 @@ def test_staff_validates_from_the_detail_page(client, homologation_staff, struct
 
 def test_invalid_transition_shows_an_error(client, homologation_staff, structure_a):
     client.force_login(homologation_staff)
-    client.post(reverse("backoffice:offerer_close", args=[structure_a.pk]))
+    client.post(reverse("backoffice:offerer_close", args=[structure_a.pk]), {"confirm": "yes"})
     response = client.post(
         reverse("backoffice:offerer_validate", args=[structure_a.pk]), follow=True
     )
@@ -151,3 +151,13 @@ def test_unknown_region_is_404(client, staff_user):
 def test_homologation_staff_cannot_edit_territorial_contacts(client, homologation_staff):
     client.force_login(homologation_staff)
     assert client.get(reverse("backoffice:offerer_contact_list")).status_code == 403
+
+
+def test_closing_a_structure_needs_an_explicit_confirmation(
+    client, homologation_staff, structure_a
+):
+    client.force_login(homologation_staff)
+    response = client.post(reverse("backoffice:offerer_close", args=[structure_a.pk]), follow=True)
+    assert "Cochez la case de confirmation" in response.content.decode()
+    structure_a.refresh_from_db()
+    assert structure_a.status != Offerer.Status.CLOSED

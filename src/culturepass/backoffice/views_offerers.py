@@ -167,6 +167,12 @@ def offerer_reject(request: HttpRequest, offerer_id: int) -> HttpResponse:
 @require_POST
 @staff_required("homologation")
 def offerer_close(request: HttpRequest, offerer_id: int) -> HttpResponse:
+    # Closing is final (its codes can no longer be validated): ask for an explicit confirmation.
+    if request.POST.get("confirm") != "yes":
+        messages.error(
+            request, _("Cochez la case de confirmation pour fermer définitivement la structure.")
+        )
+        return redirect("backoffice:offerer_detail", offerer_id=offerer_id)
     return _status_action(request, offerer_id, "close")
 
 

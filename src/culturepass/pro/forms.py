@@ -24,6 +24,9 @@ def add_domain_error(form: forms.Form, error: DomainError) -> None:
 class _DomainCleanMixin:
     """Turn DomainError raised by a clean_<field> helper into a field error."""
 
+    # Same label style as the account forms: no " :" after labels.
+    label_suffix = ""
+
     def _domain(self, func: Any, value: Any, **kwargs: Any) -> Any:
         try:
             return func(value, **kwargs)
@@ -242,6 +245,7 @@ class VenueForm(_DomainCleanMixin, forms.Form):
 
 
 class InviteForm(forms.Form):
+    label_suffix = ""
     email = forms.EmailField(
         label=_("Adresse email de votre collègue"),
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
