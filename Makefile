@@ -28,8 +28,8 @@ browser-deps:
 	fi
 
 lint: install
-	$(VENV_BIN)/ruff check src tests bench
-	$(VENV_BIN)/ruff format --check src tests bench
+	$(VENV_BIN)/ruff check src tests bench scripts
+	$(VENV_BIN)/ruff format --check src tests bench scripts
 
 types: install
 	$(VENV_BIN)/mypy
@@ -40,7 +40,7 @@ pytest: install browser-deps
 test: lint types pytest
 
 messages: install
-	cd src/culturepass && ../../$(VENV_BIN)/culturepass makemessages -l en -l fr --no-obsolete && ../../$(VENV_BIN)/culturepass compilemessages
+	cd src/culturepass && ../../$(VENV_BIN)/culturepass makemessages -l en -l fr --no-obsolete -i "migrations/*" && ../../$(VENV_BIN)/culturepass compilemessages
 
 clean:
 	rm -rf .venv .data .pytest_cache .mypy_cache .ruff_cache

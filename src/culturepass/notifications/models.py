@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class OutboxEmail(models.Model):
@@ -18,7 +19,7 @@ class OutboxEmail(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     to = models.JSONField(_("destinataires"))
     reply_to = models.JSONField(_("répondre à"), default=list, blank=True)
-    subject = models.CharField(_("objet"), max_length=255)
+    subject = models.CharField(pgettext_lazy("email", "objet"), max_length=255)
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
     template = models.CharField(max_length=120, blank=True)

@@ -108,6 +108,7 @@ def normalize_city(value: str) -> str:
     text = _CEDEX_RE.sub("", text).strip()
     if match := _ARTICLE_SUFFIX_RE.match(text):
         article = match["article"]
-        text = f"{article}{'' if article.endswith("'") else ' '}{match['name']}"
+        separator = "" if article.endswith("'") else " "
+        text = f"{article}{separator}{match['name']}"
     tokens = re.sub(r"[^a-z0-9]+", " ", text).split()
     return " ".join(_ABBREVIATIONS.get(token, token) for token in tokens)

@@ -24,9 +24,13 @@ def venue_type_codes() -> frozenset[str]:
 
 def venue_type_choices() -> list[tuple[str, str]]:
     """(code, label) sorted by label, "Autre" last; labels go through gettext."""
-    rows = sorted((r for r in _rows() if r[0] != DEFAULT_VENUE_TYPE), key=lambda r: r[1])
-    rows += [r for r in _rows() if r[0] == DEFAULT_VENUE_TYPE]
-    return [(code, _(label)) for code, label in rows]
+    # Sorted after translation, so the list is alphabetical in every language.
+    choices = sorted(
+        ((code, str(_(label))) for code, label in _rows() if code != DEFAULT_VENUE_TYPE),
+        key=lambda choice: choice[1].casefold(),
+    )
+    choices += [(code, str(_(label))) for code, label in _rows() if code == DEFAULT_VENUE_TYPE]
+    return choices
 
 
 def venue_type_label(code: str) -> str:

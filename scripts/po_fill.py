@@ -1,0 +1,71 @@
+"""Fill translations into a .po catalogue from a JSON file of {msgid: msgstr}.
+
+    python scripts/po_fill.py src/culturepass/locale/en/LC_MESSAGES/django.po new.json
+
+Keys may be "context\\x04msgid" for pgettext entries. Filled entries lose their
+fuzzy flag and the previous-msgid comments that makemessages adds. Prints the
+entries that are still untranslated or fuzzy.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+
+def _unquote(lines: list[str]) -> str:
+    return "".join(json.loads(line) for line in lines)
+
+
+def _quote(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _parse(block: str) -> tuple[str | None, str, list[str]]:
+    lines = block.split("\n")
+    ctx: list[str] | None = None
+    msgid: list[str] = []
+    current: list[str] | None = None
+    for line in lines:
+        if line.startswith("msgctxt "):
+            ctx = [line[8:]]
+            current = ctx
+        elif line.startswith("msgid "):
+            msgid = [line[6:]]
+            current = msgid
+        elif line.startswith("msgstr") or line.startswith("msgid_plural"):
+            current = None
+        elif line.startswith('"') and current is not None:
+            current.append(line)
+    return (_unquote(ctx) if ctx else None), _unquote(msgid), lines
+
+
+def main(po_path: str, json_path: str) -> int:
+    translations: dict[str, str] = json.loads(Path(json_path).read_text())
+    blocks = Path(po_path).read_text().split("\n\n")
+    pending = []
+    for index, block in enumerate(blocks):
+        if index == 0 or "msgid " not in block:
+            continue
+        ctx, msgid, lines = _parse(block)
+        key = f"{ctx}\x04{msgid}" if ctx else msgid
+        if key in translations and "msgid_plural" not in block:
+            kept = [line for line in lines if not line.startswith("#|") and line != "#, fuzzy"]
+            head = []
+            for line in kept:
+                if line.startswith("msgstr"):
+                    break
+                head.append(line)
+            blocks[index] = "\n".join([*head, f"msgstr {_quote(translations[key])}"])
+        elif "#, fuzzy" in block or re.search(r'^msgstr(\[\d\])? ""$', lines[-1]):
+            pending.append(key)
+    Path(po_path).write_text("\n\n".join(blocks).rstrip("\n") + "\n")
+    for key in pending:
+        print("untranslated:", key.replace("\x04", " | "))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))
