@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "axes",
     "culturepass.core",
     "culturepass.accounts",
+    "culturepass.catalog",
     "culturepass.offerers",
     "culturepass.notifications",
     "culturepass.jobs",

@@ -1,0 +1,1 @@
+"""Offer catalogue: categories and subcategories as code data (see catalogue.py)."""
