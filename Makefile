@@ -40,7 +40,9 @@ pytest: install browser-deps
 test: lint types pytest
 
 messages: install
-	cd src/culturepass && ../../$(VENV_BIN)/culturepass makemessages -l en -l fr --no-obsolete -i "migrations/*" && ../../$(VENV_BIN)/culturepass compilemessages
+	cd src/culturepass && ../../$(VENV_BIN)/culturepass makemessages -l en -l fr --no-obsolete -i "migrations/*" \
+		&& ../../$(VENV_BIN)/python ../../scripts/po_fill.py --source-plurals locale/fr/LC_MESSAGES/django.po \
+		&& ../../$(VENV_BIN)/culturepass compilemessages
 
 clean:
 	rm -rf .venv .data .pytest_cache .mypy_cache .ruff_cache

@@ -1,6 +1,11 @@
 """Fill translations into a .po catalogue from a JSON file of {msgid: msgstr}.
 
     python scripts/po_fill.py src/culturepass/locale/en/LC_MESSAGES/django.po new.json
+    python scripts/po_fill.py --source-plurals src/culturepass/locale/fr/LC_MESSAGES/django.po
+
+The second form is for the source language (French): its singular entries need
+no translation, but plural ones do, or gettext falls back to the English rule
+(n != 1) and prints "0 lieux" where French says "0 lieu".
 
 Keys may be "context\\x04msgid" for pgettext entries. Filled entries lose their
 fuzzy flag and the previous-msgid comments that makemessages adds. Prints the
@@ -42,6 +47,36 @@ def _parse(block: str) -> tuple[str | None, str, list[str]]:
     return (_unquote(ctx) if ctx else None), _unquote(msgid), lines
 
 
+def fill_source_plurals(po_path: str) -> int:
+    """Copy msgid / msgid_plural into every plural form of a source-language catalogue."""
+    text = Path(po_path).read_text()
+    header = re.search(r"nplurals=(\d+)", text)
+    nplurals = int(header.group(1)) if header else 2
+    blocks = text.split("\n\n")
+    for index, block in enumerate(blocks):
+        if "msgid_plural" not in block:
+            continue
+        lines = [line for line in block.split("\n") if not line.startswith("msgstr[")]
+        singular: list[str] = []
+        plural: list[str] = []
+        current: list[str] | None = None
+        for line in lines:
+            if line.startswith("msgid "):
+                singular = [line[6:]]
+                current = singular
+            elif line.startswith("msgid_plural "):
+                plural = [line[13:]]
+                current = plural
+            elif line.startswith('"') and current is not None:
+                current.append(line)
+        forms = [_unquote(singular)] + [_unquote(plural)] * (nplurals - 1)
+        lines = [line for line in lines if line != "#, fuzzy"]
+        lines += [f"msgstr[{n}] {_quote(form)}" for n, form in enumerate(forms)]
+        blocks[index] = "\n".join(lines)
+    Path(po_path).write_text("\n\n".join(blocks).rstrip("\n") + "\n")
+    return 0
+
+
 def main(po_path: str, json_path: str) -> int:
     translations: dict[str, str] = json.loads(Path(json_path).read_text())
     blocks = Path(po_path).read_text().split("\n\n")
@@ -68,4 +103,6 @@ def main(po_path: str, json_path: str) -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1] == "--source-plurals":
+        sys.exit(fill_source_plurals(sys.argv[2]))
     sys.exit(main(*sys.argv[1:]))

@@ -335,3 +335,24 @@ def test_language_chosen_with_the_switcher_wins_over_the_browser_language(settin
 
     assert '<html lang="en">' in html
     assert "Forgotten your password?" in html
+
+
+def test_french_counts_use_the_french_plural_rule():
+    """0 and 1 take the singular in French ("0 lieu"); the source catalogue fills plural forms."""
+    with translation.override("fr"):
+        assert (
+            translation.ngettext("%(counter)s lieu", "%(counter)s lieux", 0) == "%(counter)s lieu"
+        )
+        assert (
+            translation.ngettext("%(counter)s lieu", "%(counter)s lieux", 2) == "%(counter)s lieux"
+        )
+
+
+def test_every_french_plural_entry_is_filled():
+    text = (LOCALE_DIR / "fr" / "LC_MESSAGES" / "django.po").read_text()
+    empty = [
+        block.split("\n")[0]
+        for block in text.split("\n\n")
+        if "msgid_plural" in block and re.search(r'^msgstr\[\d\] ""$', block, re.M)
+    ]
+    assert empty == [], "run `make messages` (it fills French plural forms): " + ", ".join(empty)
