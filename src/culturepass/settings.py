@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "culturepass.accounts",
     "culturepass.catalog",
     "culturepass.offerers",
+    "culturepass.offers",
     "culturepass.notifications",
     "culturepass.jobs",
     "culturepass.pro",

@@ -33,6 +33,17 @@ class Offerer(models.Model):
     created_at = models.DateTimeField(_("créée le"))
     validated_at = models.DateTimeField(_("validée le"), null=True, blank=True)
 
+    class Confidence(models.TextChoices):
+        # NORMAL: the compliance rules decide; WHITELIST: never reviewed;
+        # MANUAL_REVIEW: every published offer goes to review.
+        NORMAL = "NORMAL", _("normale")
+        WHITELIST = "WHITELIST", _("de confiance (jamais revue)")
+        MANUAL_REVIEW = "MANUAL_REVIEW", _("sous surveillance (toujours revue)")
+
+    confidence_level = models.CharField(
+        _("niveau de confiance"), max_length=16, choices=Confidence.choices, default="NORMAL"
+    )
+
     class Meta:
         ordering = ["name", "id"]
         verbose_name = _("structure")

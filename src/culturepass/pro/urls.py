@@ -2,7 +2,7 @@
 resolves it through culturepass.pro.access (404 for non-members); the test
 tests/pro/test_access.py walks all of them."""
 
-from django.urls import path
+from django.urls import include, path
 
 from culturepass.pro import views
 
@@ -30,4 +30,6 @@ urlpatterns = [
         name="attachment_reject",
     ),
     path("invitations/<str:token>/", views.invitation, name="invitation"),
+    # Offers: wizard, list, detail (same access rules; walked by the same test).
+    path("", include("culturepass.pro.urls_offers")),
 ]
