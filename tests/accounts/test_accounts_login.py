@@ -132,3 +132,9 @@ def test_lockout_is_per_address_and_network(client, pro_user):
 
     other_network = client.__class__(REMOTE_ADDR="203.0.113.7")
     assert log_in(other_network, pro_user.email).status_code == 302
+
+
+def test_login_page_says_why_when_a_protected_page_sent_the_user_there(client):
+    response = client.get("/pro/", follow=True)
+    assert "Connectez-vous pour accéder à cette page." in response.content.decode()
+    assert "Connectez-vous pour accéder" not in client.get("/compte/connexion/").content.decode()
