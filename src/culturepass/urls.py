@@ -1,6 +1,8 @@
-from django.urls import include, path
+from django.conf import settings
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog, set_language
+from django.views.static import serve
 
 from culturepass.core.health import healthz
 
@@ -13,3 +15,13 @@ urlpatterns = [
     path("pro/", include("culturepass.pro.urls")),
     path("backoffice/", include("culturepass.backoffice.urls")),
 ]
+
+if settings.SERVE_MEDIA:
+    urlpatterns += [
+        re_path(
+            r"^media/(?P<path>.*)$",
+            serve,
+            {"document_root": settings.MEDIA_ROOT},
+            name="media",
+        )
+    ]
