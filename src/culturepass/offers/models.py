@@ -115,8 +115,10 @@ class Offer(models.Model):
             ),
         ]
         constraints = [
+            # A draft starts at the category step, before it has a title.
             models.CheckConstraint(
-                condition=GreaterThanOrEqual(Length("name"), 1), name="offer_name_not_empty"
+                condition=Q(validation="DRAFT") | Q(GreaterThanOrEqual(Length("name"), 1)),
+                name="offer_name_not_empty_once_published",
             ),
             models.CheckConstraint(
                 condition=LessThanOrEqual(Length("description"), MAX_DESCRIPTION_LENGTH),
