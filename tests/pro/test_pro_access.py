@@ -7,12 +7,16 @@ and a new view that forgets culturepass.pro.access makes it fail too.
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import itertools
 from collections.abc import Iterator
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, reverse
 from django.utils import timezone
+from PIL import Image
 from pro_helpers import make_user
 
 from culturepass.offerers.models import Invitation, Membership, Offerer, Venue
@@ -23,7 +27,17 @@ from culturepass.offerers.services import (
     member_invite,
     venue_create,
 )
+from culturepass.offers.models import Stock
+from culturepass.offers.recurrence import PriceCategoryQuantity, RecurrenceMode, RecurrenceRule
+from culturepass.offers.services import (
+    offer_create_draft,
+    offer_set_image,
+    offer_update_description,
+    price_category_add,
+    stocks_generate,
+)
 from culturepass.pro import urls as pro_urls
+from culturepass.pro.views_offers import STEP_SLUGS
 
 pytestmark = pytest.mark.django_db
 
@@ -80,12 +94,47 @@ def world(structure_a, structure_b, pro_a):
     invitee = make_user("invite@structure-a.test")
     open_invitation = member_invite(actor=pro_a, offerer=structure_a, email=invitee.email, now=now)
     admin = Membership.objects.get(user=pro_a, offerer=structure_a)
+    # An offer of A with an image, a price category and an occurrence.
+    offer = offer_create_draft(actor=pro_a, venue=venue, subcategory_id="CONCERT", now=now)
+    offer_update_description(
+        actor=pro_a,
+        offer=offer,
+        name="Concert d'ouverture",
+        description="",
+        extra_data={"musicType": "501", "musicSubType": "502"},
+        duration_minutes=None,
+        now=now,
+    )
+    buffer = io.BytesIO()
+    Image.new("RGB", (400, 400), "navy").save(buffer, "PNG")
+    offer_set_image(
+        actor=pro_a, offer=offer, upload=ContentFile(buffer.getvalue(), "a.png"), now=now
+    )
+    price_category = price_category_add(
+        actor=pro_a, offer=offer, label="Tarif unique", price_cents=1000, now=now
+    )
+    stocks_generate(
+        actor=pro_a,
+        offer=offer,
+        rule=RecurrenceRule(
+            mode=RecurrenceMode.ONCE,
+            start_date=(now + dt.timedelta(days=10)).date(),
+            time_slots=(dt.time(20, 0),),
+        ),
+        quantities=[PriceCategoryQuantity(price_category.pk, 100)],
+        now=now,
+    )
+    stock = Stock.objects.get(offer=offer)
     return {
         "values": {
             "offerer_id": [structure_a.pk],
             "venue_id": [venue.pk, Venue.objects.get(offerer=structure_a, is_head_office=True).pk],
             "membership_id": [pending.pk, member.pk, admin.pk],
             "token": [open_invitation.token],
+            "offer_id": [offer.pk],
+            "step": list(STEP_SLUGS),
+            "price_category_id": [price_category.pk],
+            "stock_id": [stock.pk],
         },
         "insiders": {"token": invitee},
         "pro_a": pro_a,

@@ -1,7 +1,7 @@
 """Who sees what in the pro portal. Every view that takes the id of a structure,
-venue, member or invitation goes through one of these: anyone who is not a
-validated member of the owning structure gets 404, never 403, so that ids reveal
-nothing. A pending attachment request grants nothing."""
+venue, member, invitation, offer, price category or occurrence goes through one of
+these: anyone who is not a validated member of the owning structure gets 404, never
+403, so that ids reveal nothing. A pending attachment request grants nothing."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from django.http import Http404
 
 from culturepass.offerers import selectors
 from culturepass.offerers.models import Invitation, Membership, Offerer, Venue
+from culturepass.offers import selectors as offer_selectors
+from culturepass.offers.models import Offer, PriceCategory, Stock
 
 
 def get_member_offerer_or_404(user: Any, offerer_id: int) -> Offerer:
@@ -40,3 +42,42 @@ def get_own_invitation_or_404(user: Any, token: str) -> Invitation:
     if invitation is None:
         raise Http404
     return invitation
+
+
+def get_member_offer_or_404(user: Any, offer_id: int) -> Offer:
+    """An offer of a structure where ``user`` is a validated member (venue and structure joined)."""
+    offer = offer_selectors.member_offer(user, offer_id)
+    if offer is None:
+        raise Http404
+    return offer
+
+
+def get_member_price_category_or_404(user: Any, price_category_id: int) -> PriceCategory:
+    if not getattr(user, "pk", None):
+        raise Http404
+    price_category = (
+        PriceCategory.objects.select_related("offer__venue", "offer__offerer")
+        .filter(pk=price_category_id, offer__offerer__in=selectors.offerers_of_user(user))
+        .first()
+    )
+    if price_category is None:
+        raise Http404
+    return price_category
+
+
+def get_member_stock_or_404(user: Any, stock_id: int) -> Stock:
+    """A live (not deleted) occurrence of an offer of one of the user's structures."""
+    if not getattr(user, "pk", None):
+        raise Http404
+    stock = (
+        Stock.objects.select_related("offer__venue", "offer__offerer", "price_category")
+        .filter(
+            pk=stock_id,
+            is_soft_deleted=False,
+            offer__offerer__in=selectors.offerers_of_user(user),
+        )
+        .first()
+    )
+    if stock is None:
+        raise Http404
+    return stock

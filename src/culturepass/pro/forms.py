@@ -24,8 +24,11 @@ def add_domain_error(form: forms.Form, error: DomainError) -> None:
 class _DomainCleanMixin:
     """Turn DomainError raised by a clean_<field> helper into a field error."""
 
-    # Same label style as the account forms: no " :" after labels.
-    label_suffix = ""
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Same label style as the account forms: no " :" after labels. (A class
+        # attribute is not enough: Form.__init__ overwrites it.)
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
     def _domain(self, func: Any, value: Any, **kwargs: Any) -> Any:
         try:
@@ -244,8 +247,7 @@ class VenueForm(_DomainCleanMixin, forms.Form):
         return initial
 
 
-class InviteForm(forms.Form):
-    label_suffix = ""
+class InviteForm(_DomainCleanMixin, forms.Form):
     email = forms.EmailField(
         label=_("Adresse email de votre collègue"),
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
