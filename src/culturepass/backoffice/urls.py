@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("culturepass.backoffice.urls_core")),
     # Structures, attachment requests, venues (culturepass.backoffice.views_offerers).
     path("structures/", include("culturepass.backoffice.urls_offerers")),
+    path("offres/", include("culturepass.backoffice.urls_offers")),
 ]

@@ -36,6 +36,7 @@ from culturepass.core.errors import DomainError
 from culturepass.core.health import worker_state
 from culturepass.core.models import AuditEntry
 from culturepass.notifications.models import OutboxEmail
+from culturepass.offers.models import Offer
 
 PAGE_SIZE = 50
 DETAIL_AUDIT_LIMIT = 20
@@ -101,6 +102,19 @@ def _structure_queues(user: User) -> list[Queue]:
     ]
 
 
+def _offer_queues(user: User) -> list[Queue]:
+    if not user.has_perm("accounts.compliance"):
+        return []
+    return [
+        Queue(
+            label=_("Offres à examiner"),
+            count=Offer.objects.filter(validation=Offer.Validation.PENDING).count(),
+            description=_("Offres envoyées en vérification par les règles de conformité."),
+            url=_url_or_none("backoffice:offer_queue"),
+        )
+    ]
+
+
 def _email_queues(user: User) -> list[Queue]:
     if not user.has_perm("accounts.support"):
         return []
@@ -131,7 +145,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         request,
         "backoffice/dashboard.html",
         {
-            "queues": _structure_queues(user) + _email_queues(user),
+            "queues": _structure_queues(user) + _offer_queues(user) + _email_queues(user),
             "worker": worker,
         },
     )

@@ -1,15 +1,22 @@
-"""Demo data: a festival with two venues, a theatre overseas, a staff member.
+"""Demo data: a festival with two venues and offers in every status, a theatre overseas,
+a staff member, compliance rules.
 
-Loading is idempotent: every object is looked up by its natural key (email,
-SIREN, venue name) before being created, so ``make run`` can load it on every
-start. Structures, venues and validations go through the same services as the
-pages, so the demo also fills the audit log as real use would.
+Loading is idempotent: every object is looked up by its natural key (email, SIREN, venue
+name, rule name, offer name within its structure) before being created, so ``make run`` can
+load it on every start. Structures, venues, offers, validations and reviews go through the
+same services as the pages, so the demo also fills the audit log as real use would.
+
+Offer dates are relative to ``now`` when the offer is first created (a demo database kept for
+weeks ages like a real one: the worker publishes the scheduled offer, dates pass).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -19,6 +26,9 @@ from culturepass.accounts.roles import ADMINISTRATORS
 from culturepass.core.audit import SYSTEM, audit_record
 from culturepass.offerers import services as offerer_services
 from culturepass.offerers.models import Offerer, TerritorialContact, Venue
+from culturepass.offers import services as offer_services
+from culturepass.offers.models import Offer, ValidationRule
+from culturepass.offers.recurrence import PriceCategoryQuantity, RecurrenceMode, RecurrenceRule
 
 DEMO_PASSWORD = "culturepass-demo-2026"
 
@@ -87,6 +97,361 @@ def _venue(
     return offerer_services.venue_create(actor=owner, offerer=offerer, data=data, now=now)
 
 
+# --- Offers -------------------------------------------------------------------------------------
+
+FESTIVAL_CONTACT = "billetterie@nuits-ete.demo"
+ON_SITE_DETAILS = (
+    "Retrait des bracelets à l'accueil du festival, sur présentation d'une pièce d'identité "
+    "et de la contremarque."
+)
+HOUR = 3600
+
+
+@dataclass(frozen=True)
+class DemoOffer:
+    """What the wizard would receive, step by step, for one demo offer."""
+
+    name: str
+    subcategory_id: str
+    description: str
+    prices: tuple[tuple[str, int], ...]
+    """(label, price in cents) of each price category."""
+    rule: RecurrenceRule | None
+    """The dates (local to the venue); None leaves the wizard at the dates step."""
+    quantity: int | None = 100
+    """Seats of each occurrence, for every price category."""
+    withdrawal_type: str = ""
+    withdrawal_delay_seconds: int | None = None
+    withdrawal_details: str = ""
+    extra_data: Mapping[str, str] = field(default_factory=dict)
+    duration_minutes: int | None = 90
+    is_duo: bool | None = None
+    """None keeps the subcategory's default (duo where it is allowed)."""
+    booking_contact: str = FESTIVAL_CONTACT
+
+
+def _once(day: dt.date, at: dt.time, *, booking_limit_days: int | None = None) -> RecurrenceRule:
+    return RecurrenceRule(
+        mode=RecurrenceMode.ONCE,
+        start_date=day,
+        time_slots=(at,),
+        booking_limit_days=booking_limit_days,
+    )
+
+
+def _demo_offer(
+    *, actor: User, venue: Venue, spec: DemoOffer, now: dt.datetime
+) -> tuple[Offer, bool]:
+    """The offer named ``spec.name`` in the venue's structure, created through the wizard's
+    services (without publishing it) if there is none; and whether it was created."""
+    existing = Offer.objects.filter(offerer_id=venue.offerer_id, name=spec.name).first()
+    if existing is not None:
+        return existing, False
+    offer = offer_services.offer_create_draft(
+        actor=actor, venue=venue, subcategory_id=spec.subcategory_id, now=now
+    )
+    offer = offer_services.offer_update_description(
+        actor=actor,
+        offer=offer,
+        name=spec.name,
+        description=spec.description,
+        extra_data=dict(spec.extra_data),
+        duration_minutes=spec.duration_minutes,
+        now=now,
+    )
+    offer = offer_services.offer_update_location(
+        actor=actor, offer=offer, address_kind=Offer.AddressKind.VENUE, now=now
+    )
+    offer = offer_services.offer_update_practical_info(
+        actor=actor,
+        offer=offer,
+        withdrawal_type=spec.withdrawal_type,
+        withdrawal_delay_seconds=spec.withdrawal_delay_seconds,
+        withdrawal_details=spec.withdrawal_details,
+        booking_contact=spec.booking_contact,
+        booking_email=venue.booking_email,
+        accessibility_motor=venue.accessibility_motor,
+        accessibility_visual=venue.accessibility_visual,
+        accessibility_hearing=venue.accessibility_hearing,
+        accessibility_mental=venue.accessibility_mental,
+        external_ticket_office_url="",
+        now=now,
+    )
+    categories = [
+        offer_services.price_category_add(
+            actor=actor, offer=offer, label=label, price_cents=price, now=now
+        )
+        for label, price in spec.prices
+    ]
+    is_duo = offer.is_duo if spec.is_duo is None else spec.is_duo
+    offer = offer_services.offer_set_duo(actor=actor, offer=offer, is_duo=is_duo, now=now)
+    if spec.rule is not None:
+        offer_services.stocks_generate(
+            actor=actor,
+            offer=offer,
+            rule=spec.rule,
+            quantities=[PriceCategoryQuantity(pc.pk, spec.quantity) for pc in categories],
+            now=now,
+        )
+    return Offer.objects.get(pk=offer.pk), True
+
+
+def _rule(
+    *, staff: User, name: str, kind: str, parameters: dict[str, Any], now: dt.datetime
+) -> ValidationRule:
+    existing = ValidationRule.objects.filter(name=name).first()
+    if existing is not None:
+        return existing
+    return offer_services.validation_rule_save(
+        actor=staff, name=name, kind=kind, parameters=parameters, is_active=True, now=now
+    )
+
+
+def _next_weekday(day: dt.date, weekday: int) -> dt.date:
+    return day + dt.timedelta(days=(weekday - day.weekday()) % 7)
+
+
+def _festival_offers(*, pro: User, staff: User, venue: Venue, now: dt.datetime) -> None:
+    """One offer in each displayed status (SPEC §2), plus the festival passes.
+
+    DRAFT, PENDING, REJECTED, INACTIVE, SCHEDULED, PUBLISHED, EXPIRED, SOLD_OUT and ACTIVE
+    all exist. SOLD_OUT uses occurrences of 0 seats, as bookings do not exist yet.
+    """
+    today = now.astimezone(ZoneInfo(venue.timezone)).date()
+    friday = _next_weekday(today + dt.timedelta(days=30), 4)
+    saturday = friday + dt.timedelta(days=1)
+    music = {"musicType": "800", "musicSubType": "-1"}
+
+    # The festival: one offer per pass (a beneficiary books one price category per offer).
+    passes = (
+        ("Pass 1 jour — vendredi", "Pass 1 jour", 3500, friday, dt.time(17, 0), 800),
+        ("Pass 1 jour — samedi", "Pass 1 jour", 3900, saturday, dt.time(14, 0), 800),
+        ("Pass 3 jours", "Pass 3 jours", 8900, friday, dt.time(17, 0), 400),
+    )
+    for name, label, price, day, at, quantity in passes:
+        offer, created = _demo_offer(
+            actor=pro,
+            venue=venue,
+            now=now,
+            spec=DemoOffer(
+                name=name,
+                subcategory_id="FESTIVAL_MUSIQUE",
+                description=(
+                    "Trois jours de musiques actuelles sur la scène plein air du parc de la "
+                    "Tête d'Or : pop, électro et chanson, de 14 h à 1 h du matin."
+                ),
+                prices=((label, price),),
+                rule=_once(day, at, booking_limit_days=1),
+                quantity=quantity,
+                withdrawal_type=Offer.Withdrawal.ON_SITE,
+                withdrawal_delay_seconds=24 * HOUR,
+                withdrawal_details=ON_SITE_DETAILS,
+                extra_data=music,
+                duration_minutes=None,
+            ),
+        )
+        if created:
+            offer_services.offer_publish(actor=pro, offer=offer, now=now)
+
+    # A show every day for two weeks, at 15:00 and 20:30, two price categories, duo.
+    start = today + dt.timedelta(days=7)
+    offer, created = _demo_offer(
+        actor=pro,
+        venue=venue,
+        now=now,
+        spec=DemoOffer(
+            name="Le Petit Prince sous chapiteau",
+            subcategory_id="SPECTACLE_REPRESENTATION",
+            description=(
+                "Le conte de Saint-Exupéry porté par quatre comédiens et un musicien, sous le "
+                "chapiteau du parc. À partir de 7 ans."
+            ),
+            prices=(("Moins de 18 ans", 1200), ("Plein tarif", 1800)),
+            rule=RecurrenceRule(
+                mode=RecurrenceMode.DAILY,
+                start_date=start,
+                end_date=start + dt.timedelta(days=13),
+                time_slots=(dt.time(15, 0), dt.time(20, 30)),
+            ),
+            quantity=60,
+            withdrawal_type=Offer.Withdrawal.NO_TICKET,
+            withdrawal_details="Présentez votre contremarque à l'entrée du chapiteau.",
+            extra_data={"showType": "1200", "showSubType": "1202"},
+            duration_minutes=75,
+            is_duo=True,
+        ),
+    )
+    if created:
+        offer_services.offer_publish(actor=pro, offer=offer, now=now)
+
+    def concert(name: str, description: str, **kwargs: Any) -> tuple[Offer, bool]:
+        defaults: dict[str, Any] = {
+            "subcategory_id": "CONCERT",
+            "prices": (("Tarif unique", 1500),),
+            "withdrawal_type": Offer.Withdrawal.BY_EMAIL,
+            "withdrawal_delay_seconds": 48 * HOUR,
+            "withdrawal_details": "Les billets sont envoyés par email deux jours avant.",
+            "extra_data": music,
+            "is_duo": True,
+        }
+        defaults.update(kwargs)
+        spec = DemoOffer(name=name, description=description, **defaults)
+        return _demo_offer(actor=pro, venue=venue, spec=spec, now=now)
+
+    # ACTIVE: approved at once (no rule matches), bookable.
+    offer, created = concert(
+        "Concert d'ouverture : Les Ondes Magnétiques",
+        "Le groupe lyonnais ouvre le festival avec son nouvel album, entre pop et électro.",
+        rule=_once(friday - dt.timedelta(days=1), dt.time(21, 0)),
+        quantity=300,
+        prices=(("Tarif unique", 2000),),
+    )
+    if created:
+        offer_services.offer_publish(actor=pro, offer=offer, now=now)
+
+    # DRAFT: everything up to the dates step is filled in; the pro resumes at the dates.
+    _demo_offer(
+        actor=pro,
+        venue=venue,
+        now=now,
+        spec=DemoOffer(
+            name="Atelier percussions corporelles",
+            subcategory_id="ATELIER_PRATIQUE_ART",
+            description="Une heure pour découvrir le rythme avec son corps, sans instrument.",
+            prices=(("Tarif unique", 500),),
+            rule=None,
+            duration_minutes=60,
+        ),
+    )
+
+    # PENDING: matches the "Prix élevé" rule (a price above 150 €).
+    offer, created = concert(
+        "Pass VIP 3 jours — accès backstage",
+        "Le pass 3 jours avec l'accès aux coulisses et une rencontre avec les artistes.",
+        subcategory_id="FESTIVAL_MUSIQUE",
+        prices=(("Pass VIP", 18000),),
+        rule=_once(friday, dt.time(17, 0), booking_limit_days=1),
+        quantity=20,
+        withdrawal_type=Offer.Withdrawal.ON_SITE,
+        withdrawal_delay_seconds=24 * HOUR,
+        withdrawal_details=ON_SITE_DETAILS,
+    )
+    if created:
+        offer_services.offer_publish(actor=pro, offer=offer, now=now)
+
+    # REJECTED: matches the keyword rule, then refused by staff with a reason (emailed).
+    offer, created = concert(
+        "Soirée dégustation et DJ set",
+        "Dégustation de vins de la région pendant le DJ set de clôture.",
+        rule=_once(saturday, dt.time(22, 0)),
+    )
+    if created:
+        offer_services.offer_publish(actor=pro, offer=offer, now=now)
+        offer_services.offer_reject(
+            actor=staff,
+            offer=offer,
+            reason=(
+                "Une dégustation de boissons alcoolisées ne peut pas être proposée aux jeunes "
+                "bénéficiaires du pass. Proposez le DJ set seul dans une nouvelle offre."
+            ),
+            now=now,
+        )
+
+    # SCHEDULED: published automatically by the worker in 3 days.
+    offer, created = concert(
+        "Concert de clôture : Chœur des Pentes",
+        "Cinquante choristes des pentes de la Croix-Rousse referment le festival.",
+        rule=_once(saturday + dt.timedelta(days=1), dt.time(18, 0)),
+        extra_data={"musicType": "1000", "musicSubType": "-1"},
+    )
+    if created:
+        offer_services.offer_publish(
+            actor=pro, offer=offer, now=now, publication_datetime=now + dt.timedelta(days=3)
+        )
+
+    # PUBLISHED: visible now, bookings open in 5 days.
+    offer, created = concert(
+        "Ciné-concert : Metropolis",
+        "Le film de Fritz Lang accompagné en direct par un trio électro.",
+        rule=_once(friday, dt.time(22, 30)),
+    )
+    if created:
+        offer_services.offer_publish(
+            actor=pro,
+            offer=offer,
+            now=now,
+            booking_allowed_datetime=now + dt.timedelta(days=5),
+        )
+
+    # INACTIVE: published, then switched off by the pro.
+    offer, created = concert(
+        "Sieste musicale au bord du Rhône",
+        "Transats, casques et musiques douces pour une sieste en plein air.",
+        rule=_once(today + dt.timedelta(days=12), dt.time(14, 0)),
+        withdrawal_type=Offer.Withdrawal.NO_TICKET,
+        withdrawal_delay_seconds=None,
+        withdrawal_details="",
+    )
+    if created:
+        offer_services.offer_publish(actor=pro, offer=offer, now=now)
+        offer_services.offer_deactivate(actor=pro, offers=[offer], now=now)
+
+    # EXPIRED: its only date is past. The services refuse dates in the past, so the offer is
+    # created, dated and published "20 days ago" (now - 20 days) for a date 10 days ago.
+    then = now - dt.timedelta(days=20)
+    offer, created = _demo_offer(
+        actor=pro,
+        venue=venue,
+        now=then,
+        spec=DemoOffer(
+            name="Avant-première du festival",
+            subcategory_id="CONCERT",
+            description="Un avant-goût de la programmation, en acoustique, sur la péniche.",
+            prices=(("Tarif unique", 800),),
+            rule=_once(today - dt.timedelta(days=10), dt.time(20, 0)),
+            quantity=80,
+            withdrawal_type=Offer.Withdrawal.NO_TICKET,
+            extra_data=music,
+        ),
+    )
+    if created:
+        offer_services.offer_publish(actor=pro, offer=offer, now=then)
+
+    # SOLD_OUT: bookable dates, no seat left. Bookings come later: its dates have 0 seats.
+    offer, created = concert(
+        "Concert intimiste en appartement",
+        "Douze places, un piano et une chanteuse, dans un appartement des pentes.",
+        rule=_once(today + dt.timedelta(days=9), dt.time(20, 0)),
+        quantity=0,
+    )
+    if created:
+        offer_services.offer_publish(actor=pro, offer=offer, now=now)
+
+
+def _theatre_offer(*, pro: User, venue: Venue, now: dt.datetime) -> None:
+    """An evening tale in La Réunion: times are entered and shown in Indian/Reunion."""
+    today = now.astimezone(ZoneInfo(venue.timezone)).date()
+    offer, created = _demo_offer(
+        actor=pro,
+        venue=venue,
+        now=now,
+        spec=DemoOffer(
+            name="Contes créoles : Grand-Mère Kalle",
+            subcategory_id="SPECTACLE_REPRESENTATION",
+            description="Une veillée de contes créoles, en créole et en français, tout public.",
+            prices=(("Tarif unique", 1000),),
+            rule=_once(today + dt.timedelta(days=10), dt.time(19, 0)),
+            quantity=150,
+            withdrawal_type=Offer.Withdrawal.NO_TICKET,
+            extra_data={"showType": "1200", "showSubType": "1201"},
+            duration_minutes=60,
+            booking_contact="billetterie@grand-marche.demo",
+        ),
+    )
+    if created:
+        offer_services.offer_publish(actor=pro, offer=offer, now=now)
+
+
 @transaction.atomic
 def load_demo(*, now: dt.datetime, site_url: str) -> list[DemoLogin]:
     staff = _user(
@@ -139,7 +504,7 @@ def load_demo(*, now: dt.datetime, site_url: str) -> list[DemoLogin]:
         city="Lyon",
         now=now,
     )
-    _venue(
+    park = _venue(
         owner=festival_pro,
         offerer=festival,
         now=now,
@@ -168,7 +533,7 @@ def load_demo(*, now: dt.datetime, site_url: str) -> list[DemoLogin]:
         now=now,
         is_pro=True,
     )
-    _structure(
+    theatre = _structure(
         owner=theatre_pro,
         siret="84251937300018",
         name="Théâtre du Grand Marché",
@@ -178,6 +543,25 @@ def load_demo(*, now: dt.datetime, site_url: str) -> list[DemoLogin]:
         city="Saint-Denis",
         now=now,
     )
+
+    # Compliance rules: the first sends the VIP pass to review, the second the tasting.
+    _rule(
+        staff=staff,
+        name="Prix élevé (plus de 150 €)",
+        kind=ValidationRule.Kind.PRICE_ABOVE,
+        parameters={"price_cents": 15000},
+        now=now,
+    )
+    _rule(
+        staff=staff,
+        name="Alcool",
+        kind=ValidationRule.Kind.KEYWORD,
+        parameters={"keywords": ["alcool", "dégustation", "open bar"]},
+        now=now,
+    )
+    _festival_offers(pro=festival_pro, staff=staff, venue=park, now=now)
+    theatre_venue = Venue.objects.get(offerer=theatre, is_head_office=True)
+    _theatre_offer(pro=theatre_pro, venue=theatre_venue, now=now)
     return [
         DemoLogin("staff (backoffice)", staff.email, DEMO_PASSWORD, f"{site_url}/backoffice/"),
         DemoLogin(
