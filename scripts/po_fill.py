@@ -20,6 +20,19 @@ import sys
 from pathlib import Path
 
 
+def _without_fuzzy(lines: list[str]) -> list[str]:
+    """Drop the fuzzy flag (alone or among others, e.g. "#, fuzzy, python-format")."""
+    out = []
+    for line in lines:
+        if line.startswith("#,"):
+            flags = [flag.strip() for flag in line[2:].split(",") if flag.strip() != "fuzzy"]
+            if not flags:
+                continue
+            line = "#, " + ", ".join(flags)
+        out.append(line)
+    return out
+
+
 def _unquote(lines: list[str]) -> str:
     return "".join(json.loads(line) for line in lines)
 
@@ -70,7 +83,7 @@ def fill_source_plurals(po_path: str) -> int:
             elif line.startswith('"') and current is not None:
                 current.append(line)
         forms = [_unquote(singular)] + [_unquote(plural)] * (nplurals - 1)
-        lines = [line for line in lines if line != "#, fuzzy"]
+        lines = _without_fuzzy(lines)
         lines += [f"msgstr[{n}] {_quote(form)}" for n, form in enumerate(forms)]
         blocks[index] = "\n".join(lines)
     Path(po_path).write_text("\n\n".join(blocks).rstrip("\n") + "\n")
@@ -87,14 +100,16 @@ def main(po_path: str, json_path: str) -> int:
         ctx, msgid, lines = _parse(block)
         key = f"{ctx}\x04{msgid}" if ctx else msgid
         if key in translations and "msgid_plural" not in block:
-            kept = [line for line in lines if not line.startswith("#|") and line != "#, fuzzy"]
+            kept = _without_fuzzy([line for line in lines if not line.startswith("#|")])
             head = []
             for line in kept:
                 if line.startswith("msgstr"):
                     break
                 head.append(line)
             blocks[index] = "\n".join([*head, f"msgstr {_quote(translations[key])}"])
-        elif "#, fuzzy" in block or re.search(r'^msgstr(\[\d\])? ""$', lines[-1]):
+        elif re.search(r"^#,.*\bfuzzy\b", block, re.M) or re.search(
+            r'^msgstr(\[\d\])? ""$', lines[-1]
+        ):
             pending.append(key)
     Path(po_path).write_text("\n\n".join(blocks).rstrip("\n") + "\n")
     for key in pending:

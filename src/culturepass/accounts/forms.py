@@ -15,7 +15,10 @@ from culturepass.core.errors import DomainError
 
 
 class BaseForm(forms.Form):
-    label_suffix = ""
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # No " :" after labels (Form.__init__ would overwrite a class attribute).
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
     def clean_phone(self) -> str:
         # Checked here too so that a bad number shows up with the other errors.
