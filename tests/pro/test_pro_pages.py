@@ -267,3 +267,17 @@ def test_territorial_contacts_page_lists_regions(client, pro_a):
     content = client.get(reverse("pro:territorial_contacts")).content.decode()
     assert "Île-de-France" in content
     assert "La Réunion" in content
+
+
+def test_home_marks_the_first_offer_step_done_once_the_structure_has_an_offer(
+    client, pro_a, structure_a
+):
+    from culturepass.offers.services import offer_create_draft
+
+    client.force_login(pro_a)
+    before = client.get(reverse("pro:home")).content.decode()
+    assert "Créer votre première offre</a> <em>(à faire)" in " ".join(before.split())
+    venue = structure_a.venues.get(is_head_office=True)
+    offer_create_draft(actor=pro_a, venue=venue, subcategory_id="CONCERT", now=timezone.now())
+    after = " ".join(client.get(reverse("pro:home")).content.decode().split())
+    assert "✓</span> Créer votre première offre <em>(fait)</em>" in after

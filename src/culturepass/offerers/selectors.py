@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from culturepass.core.models import AuditEntry
 from culturepass.offerers.models import Invitation, Membership, Offerer, TerritorialContact, Venue
@@ -73,9 +73,11 @@ def home_offerers(user: Any) -> list[Offerer]:
     """The user's structures with what the home needs, in a fixed number of queries.
 
     Each structure carries ``venue_count``, ``venues_without_booking_email``,
-    ``member_count``, ``open_invitation_count``, ``pending_request_count`` and
-    ``venue_list``.
+    ``member_count``, ``open_invitation_count``, ``pending_request_count``, ``has_offer``
+    and ``venue_list``.
     """
+    from culturepass.offers.models import Offer  # offers build on offerers, not the reverse
+
     qs = (
         offerers_of_user(user)
         .annotate(
@@ -96,6 +98,7 @@ def home_offerers(user: Any) -> list[Offerer]:
             open_invitation_count=Count(
                 "invitations", filter=Q(invitations__accepted_at__isnull=True), distinct=True
             ),
+            has_offer=Exists(Offer.objects.filter(offerer=OuterRef("pk"))),
         )
         .prefetch_related(Prefetch("venues", to_attr="venue_list"))
         .order_by("name", "id")

@@ -112,6 +112,7 @@ def home(request: HttpRequest) -> HttpResponse:
             venues_without_booking_email=offerer.venues_without_booking_email,  # type: ignore[attr-defined]
             member_count=offerer.member_count,  # type: ignore[attr-defined]
             open_invitations=offerer.open_invitation_count,  # type: ignore[attr-defined]
+            has_offer=offerer.has_offer,  # type: ignore[attr-defined]
             available_features={key for key, url in urls.items() if url},
         )
         urls["venues"] = reverse("pro:venue_list", kwargs={"offerer_id": offerer.pk})
