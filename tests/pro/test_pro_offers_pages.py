@@ -1114,3 +1114,13 @@ def test_publish_now_with_a_date_typed_asks_to_schedule_instead(client_a, pro_a,
     offer.refresh_from_db()
     assert offer.validation == Offer.Validation.DRAFT
     assert offer.publication_datetime is None
+
+
+def test_pages_say_offers_of_a_structure_not_yet_validated_are_not_visible(
+    client_a, pro_a, structure_a, venue_a
+):
+    offer = make_published(pro_a, venue_a)
+    assert structure_a.status != "VALIDATED"
+    warning = "une fois la structure validée par nos équipes"
+    assert warning in text_of(client_a.get(reverse("pro:offer_list", args=[structure_a.pk])))
+    assert warning in text_of(client_a.get(reverse("pro:offer_detail", args=[offer.pk])))
