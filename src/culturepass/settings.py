@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "culturepass.catalog",
     "culturepass.offerers",
     "culturepass.offers",
+    "culturepass.credit",
+    "culturepass.bookings",
     "culturepass.notifications",
     "culturepass.jobs",
     "culturepass.pro",
