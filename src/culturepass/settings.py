@@ -59,10 +59,13 @@ INSTALLED_APPS = [
     "culturepass.offers",
     "culturepass.credit",
     "culturepass.bookings",
+    "culturepass.highlights",
     "culturepass.notifications",
     "culturepass.jobs",
     "culturepass.pro",
     "culturepass.backoffice",
+    "culturepass.app",
+    "culturepass.api",
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,8 @@ urlpatterns = [
     path("compte/", include("culturepass.accounts.urls")),
     path("pro/", include("culturepass.pro.urls")),
     path("backoffice/", include("culturepass.backoffice.urls")),
+    path("app/", include("culturepass.app.urls")),
+    path("", include("culturepass.api.urls")),
 ]
 
 if settings.SERVE_MEDIA:

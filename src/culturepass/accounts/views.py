@@ -59,6 +59,10 @@ def _safe_next(request: HttpRequest, url: str) -> str:
         url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return url
+    user = request.user
+    # Young people land in their app; pros (and staff) in the pro portal.
+    if getattr(user, "is_beneficiary", False) and not (user.is_pro or user.is_staff):
+        return resolve_url(getattr(settings, "BENEFICIARY_HOME_URL", "/app/"))
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AppPagesConfig(AppConfig):
+    name = "culturepass.app"
+    label = "app"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class HighlightsConfig(AppConfig):
+    name = "culturepass.highlights"
+    label = "highlights"
