@@ -61,7 +61,9 @@ def _safe_next(request: HttpRequest, url: str) -> str:
         return url
     user = request.user
     # Young people land in their app; pros (and staff) in the pro portal.
-    if getattr(user, "is_beneficiary", False) and not (user.is_pro or user.is_staff):
+    if getattr(user, "is_beneficiary", False) and not (
+        getattr(user, "is_pro", False) or user.is_staff
+    ):
         return resolve_url(getattr(settings, "BENEFICIARY_HOME_URL", "/app/"))
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
