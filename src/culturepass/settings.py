@@ -251,6 +251,8 @@ PROCRASTINATE_IMPORT_PATHS = ["culturepass.jobs.schedules"]
 PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
 # A worker whose heartbeat is older than this is reported as down by /healthz.
 WORKER_HEARTBEAT_MAX_AGE_SECONDS = int(os.environ.get("WORKER_HEARTBEAT_MAX_AGE", "60"))
+# /metrics answers loopback clients only, or any client sending this bearer token.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 # --- Logging: one JSON object per line, easy to ship --------------------------
 LOGGING = {

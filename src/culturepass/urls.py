@@ -5,10 +5,12 @@ from django.views.i18n import JavaScriptCatalog, set_language
 from django.views.static import serve
 
 from culturepass.core.health import healthz
+from culturepass.core.metrics import metrics
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="pro:home", permanent=False)),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("compte/", include("culturepass.accounts.urls")),
