@@ -14,6 +14,8 @@ from django.utils import timezone
 from culturepass.accounts.models import User
 from culturepass.core.demo import DEMO_PASSWORD, load_demo
 from culturepass.core.models import AuditEntry
+from culturepass.credit.models import BeneficiaryProfile, CreditAccount, CreditGrant
+from culturepass.credit.schemes import age_on
 from culturepass.notifications.models import OutboxEmail
 from culturepass.offerers.models import Offerer, TerritorialContact, Venue
 from culturepass.offers.models import Offer, PriceCategory, Stock, ValidationRule
@@ -35,6 +37,9 @@ def _counts() -> tuple[int, ...]:
         Stock.objects.count(),
         ValidationRule.objects.count(),
         OutboxEmail.objects.count(),
+        BeneficiaryProfile.objects.count(),
+        CreditAccount.objects.count(),
+        CreditGrant.objects.count(),
     )
 
 
@@ -139,7 +144,14 @@ def test_the_demo_loads_quickly():
 
 
 @pytest.mark.parametrize(
-    "email", ["admin@culturepass.demo", "festival@culturepass.demo", "theatre@culturepass.demo"]
+    "email",
+    [
+        "admin@culturepass.demo",
+        "festival@culturepass.demo",
+        "theatre@culturepass.demo",
+        "jeune18@culturepass.demo",
+        "jeune17@culturepass.demo",
+    ],
 )
 def test_printed_demo_logins_work(email, capsys):
     call_command("demo_data")
@@ -149,3 +161,21 @@ def test_printed_demo_logins_work(email, capsys):
     client = Client()
     response = client.post("/compte/connexion/", {"username": email, "password": DEMO_PASSWORD})
     assert response.status_code == 302, response.content[:500]
+
+
+@pytest.mark.parametrize(
+    ("email", "age", "department", "credit_cents"),
+    [("jeune18@culturepass.demo", 18, "75", 15000), ("jeune17@culturepass.demo", 17, "69", 5000)],
+)
+def test_the_demo_has_two_verified_beneficiaries_with_credit(email, age, department, credit_cents):
+    now = timezone.now()
+    load_demo(now=now, site_url="http://testserver")
+    user = User.objects.get(email=email)
+    assert user.is_beneficiary
+    assert user.email_verified_at is not None
+    profile = user.beneficiary
+    assert profile.identity_status == BeneficiaryProfile.Identity.VERIFIED
+    assert age_on(profile.birth_date, timezone.localdate()) == age
+    assert profile.department_code == department
+    assert user.credit.granted_cents == credit_cents
+    assert user.credit.spent_cents == 0

@@ -176,7 +176,7 @@ def verify_email_view(request: HttpRequest, token: str) -> HttpResponse:
         auth_login(request, user, backend=_MODEL_BACKEND)
         request.session.pop(PENDING_SESSION_KEY, None)
         messages.success(request, _("Votre adresse email est confirmée. Bienvenue !"))
-        return redirect(settings.LOGIN_REDIRECT_URL)
+        return redirect(_safe_next(request, ""))
     messages.success(
         request, _("Votre adresse email est confirmée. Vous pouvez maintenant vous connecter.")
     )

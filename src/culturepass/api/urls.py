@@ -1,5 +1,9 @@
-"""JSON APIs: the app API (/api/app/...) and, later, the partner API (/public/...)."""
+"""JSON APIs: the app API (/api/app/v1/...) and, later, the partner API (/public/...)."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from culturepass.api.app_api import api as app_api
+
+urlpatterns = [
+    path("api/app/v1/", app_api.urls),
+]

@@ -7,4 +7,6 @@ urlpatterns = [
     # Structures, attachment requests, venues (culturepass.backoffice.views_offerers).
     path("structures/", include("culturepass.backoffice.urls_offerers")),
     path("offres/", include("culturepass.backoffice.urls_offers")),
+    path("beneficiaires/", include("culturepass.backoffice.urls_beneficiaries")),
+    path("mises-en-avant/", include("culturepass.backoffice.urls_highlights")),
 ]

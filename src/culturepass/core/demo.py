@@ -21,9 +21,13 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from culturepass.accounts import services as account_services
 from culturepass.accounts.models import User
 from culturepass.accounts.roles import ADMINISTRATORS
 from culturepass.core.audit import SYSTEM, audit_record
+from culturepass.credit import schemes as credit_schemes
+from culturepass.credit import services as credit_services
+from culturepass.credit.models import BeneficiaryProfile
 from culturepass.offerers import services as offerer_services
 from culturepass.offerers.models import Offerer, TerritorialContact, Venue
 from culturepass.offers import services as offer_services
@@ -452,6 +456,45 @@ def _theatre_offer(*, pro: User, venue: Venue, now: dt.datetime) -> None:
         offer_services.offer_publish(actor=pro, offer=offer, now=now)
 
 
+def _beneficiary(
+    email: str,
+    *,
+    first_name: str,
+    last_name: str,
+    age: int,
+    street: str,
+    postal_code: str,
+    city: str,
+    staff: User,
+    now: dt.datetime,
+) -> User:
+    """A young person aged ``age`` (for another ~100 days), address verified, identity
+    approved by ``staff`` so that the grant for the age is credited."""
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        today = credit_schemes.local_date(now)
+        birth = credit_schemes.birthday(today, -age) - dt.timedelta(days=265)
+        user = credit_services.beneficiary_signup(
+            email=email,
+            password=DEMO_PASSWORD,
+            first_name=first_name,
+            last_name=last_name,
+            birth_date=birth,
+            phone="06 12 34 56 78",
+            street=street,
+            postal_code=postal_code,
+            city=city,
+            now=now,
+        )
+    if user.email_verified_at is None:
+        token = account_services.email_verification_token(user=user, now=now)
+        user = account_services.user_verify_email(token=token, now=now)
+    profile = BeneficiaryProfile.objects.get(user=user)
+    if profile.identity_status == BeneficiaryProfile.Identity.PENDING:
+        credit_services.identity_approve(actor=staff, user=user, now=now)
+    return user
+
+
 @transaction.atomic
 def load_demo(*, now: dt.datetime, site_url: str) -> list[DemoLogin]:
     staff = _user(
@@ -562,6 +605,28 @@ def load_demo(*, now: dt.datetime, site_url: str) -> list[DemoLogin]:
     _festival_offers(pro=festival_pro, staff=staff, venue=park, now=now)
     theatre_venue = Venue.objects.get(offerer=theatre, is_head_office=True)
     _theatre_offer(pro=theatre_pro, venue=theatre_venue, now=now)
+    young18 = _beneficiary(
+        "jeune18@culturepass.demo",
+        first_name="Inès",
+        last_name="Moreau",
+        age=18,
+        street="10 rue de la Roquette",
+        postal_code="75011",
+        city="Paris",
+        staff=staff,
+        now=now,
+    )
+    young17 = _beneficiary(
+        "jeune17@culturepass.demo",
+        first_name="Lucas",
+        last_name="Girard",
+        age=17,
+        street="5 rue de la République",
+        postal_code="69002",
+        city="Lyon",
+        staff=staff,
+        now=now,
+    )
     return [
         DemoLogin("staff (backoffice)", staff.email, DEMO_PASSWORD, f"{site_url}/backoffice/"),
         DemoLogin(
@@ -573,4 +638,6 @@ def load_demo(*, now: dt.datetime, site_url: str) -> list[DemoLogin]:
             DEMO_PASSWORD,
             f"{site_url}/pro/",
         ),
+        DemoLogin("young person aged 18 (150 €)", young18.email, DEMO_PASSWORD, f"{site_url}/app/"),
+        DemoLogin("young person aged 17 (50 €)", young17.email, DEMO_PASSWORD, f"{site_url}/app/"),
     ]
