@@ -178,4 +178,17 @@ def test_the_demo_has_two_verified_beneficiaries_with_credit(email, age, departm
     assert age_on(profile.birth_date, timezone.localdate()) == age
     assert profile.department_code == department
     assert user.credit.granted_cents == credit_cents
-    assert user.credit.spent_cents == 0
+    # Spent = the live demo bookings (the cancelled one gave its amount back).
+    live = user.bookings.exclude(status="CANCELLED")
+    assert user.credit.spent_cents == sum(b.amount_cents for b in live)
+
+
+def test_demo_young_people_have_bookings_live_duo_and_cancelled():
+    from culturepass.bookings.models import Booking
+
+    load_demo(now=timezone.now(), site_url="http://testserver")
+    load_demo(now=timezone.now(), site_url="http://testserver")
+    young18 = Booking.objects.filter(beneficiary__email="jeune18@culturepass.demo")
+    assert young18.filter(status=Booking.Status.CONFIRMED, quantity=2).exists()
+    assert young18.filter(status=Booking.Status.CANCELLED).count() == 1
+    assert Booking.objects.filter(beneficiary__email="jeune17@culturepass.demo").count() == 1

@@ -24,6 +24,8 @@ from django.db import transaction
 from culturepass.accounts import services as account_services
 from culturepass.accounts.models import User
 from culturepass.accounts.roles import ADMINISTRATORS
+from culturepass.bookings import services as booking_services
+from culturepass.bookings.models import Booking
 from culturepass.core.audit import SYSTEM, audit_record
 from culturepass.credit import schemes as credit_schemes
 from culturepass.credit import services as credit_services
@@ -31,7 +33,7 @@ from culturepass.credit.models import BeneficiaryProfile
 from culturepass.offerers import services as offerer_services
 from culturepass.offerers.models import Offerer, TerritorialContact, Venue
 from culturepass.offers import services as offer_services
-from culturepass.offers.models import Offer, ValidationRule
+from culturepass.offers.models import Offer, Stock, ValidationRule
 from culturepass.offers.recurrence import PriceCategoryQuantity, RecurrenceMode, RecurrenceRule
 
 DEMO_PASSWORD = "culturepass-demo-2026"
@@ -496,6 +498,41 @@ def _beneficiary(
 
 
 @transaction.atomic
+def _demo_bookings(*, young18: User, young17: User, festival: Offerer, now: dt.datetime) -> None:
+    """A few bookings through the booking engine: live, duo, and one cancelled.
+
+    Idempotent: a beneficiary who already has a booking on the offer is skipped.
+    """
+
+    def book(user: User, offer_name: str, quantity: int, *, cancel: bool = False) -> None:
+        if Booking.objects.filter(beneficiary=user, offer__name=offer_name).exists():
+            return
+        stock = (
+            Stock.objects.filter(
+                offer__offerer=festival,
+                offer__name=offer_name,
+                is_soft_deleted=False,
+                beginning_datetime__gt=now + dt.timedelta(days=3),
+            )
+            .order_by("beginning_datetime", "price_category__price_cents")
+            .first()
+        )
+        if stock is None:
+            return
+        booking = booking_services.booking_create(
+            beneficiary=user, stock_id=stock.pk, quantity=quantity, now=now
+        )
+        if cancel:
+            booking_services.booking_cancel_by_beneficiary(
+                beneficiary=user, booking_id=booking.pk, now=now
+            )
+
+    book(young18, "Le Petit Prince sous chapiteau", 2)
+    book(young18, "Pass 1 jour — samedi", 1)
+    book(young18, "Concert d'ouverture : Les Ondes Magnétiques", 1, cancel=True)
+    book(young17, "Le Petit Prince sous chapiteau", 1)
+
+
 def load_demo(*, now: dt.datetime, site_url: str) -> list[DemoLogin]:
     staff = _user(
         "admin@culturepass.demo",
@@ -627,6 +664,7 @@ def load_demo(*, now: dt.datetime, site_url: str) -> list[DemoLogin]:
         staff=staff,
         now=now,
     )
+    _demo_bookings(young18=young18, young17=young17, festival=festival, now=now)
     return [
         DemoLogin("staff (backoffice)", staff.email, DEMO_PASSWORD, f"{site_url}/backoffice/"),
         DemoLogin(
