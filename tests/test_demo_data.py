@@ -192,3 +192,15 @@ def test_demo_young_people_have_bookings_live_duo_and_cancelled():
     assert young18.filter(status=Booking.Status.CONFIRMED, quantity=2).exists()
     assert young18.filter(status=Booking.Status.CANCELLED).count() == 1
     assert Booking.objects.filter(beneficiary__email="jeune17@culturepass.demo").count() == 1
+
+
+def test_demo_home_has_highlight_blocks_with_visible_offers():
+    from culturepass.highlights.selectors import home_blocks
+
+    load_demo(now=timezone.now(), site_url="http://testserver")
+    load_demo(now=timezone.now(), site_url="http://testserver")
+    blocks = home_blocks(now=timezone.now(), region_code="84")
+    titles = [b.block.title for b in blocks]
+    assert "Les immanquables de l'été" in titles
+    assert "Sortir à Lyon" in titles
+    assert all(b.hits for b in blocks)

@@ -30,6 +30,8 @@ from culturepass.core.audit import SYSTEM, audit_record
 from culturepass.credit import schemes as credit_schemes
 from culturepass.credit import services as credit_services
 from culturepass.credit.models import BeneficiaryProfile
+from culturepass.highlights import services as highlight_services
+from culturepass.highlights.models import HighlightBlock
 from culturepass.offerers import services as offerer_services
 from culturepass.offerers.models import Offerer, TerritorialContact, Venue
 from culturepass.offers import services as offer_services
@@ -498,6 +500,40 @@ def _beneficiary(
 
 
 @transaction.atomic
+def _demo_highlights(*, staff: User, festival: Offerer, now: dt.datetime) -> None:
+    """The beneficiary home's blocks: "Immanquables" and a regional one."""
+    blocks = (
+        (
+            "Les immanquables de l'été",
+            HighlightBlock.Kind.IMMANQUABLES,
+            "",
+            (
+                "Pass 3 jours",
+                "Le Petit Prince sous chapiteau",
+                "Concert d'ouverture : Les Ondes Magnétiques",
+            ),
+        ),
+        (
+            "Sortir à Lyon",
+            HighlightBlock.Kind.REGIONAL,
+            "84",
+            ("Pass 1 jour — vendredi", "Pass 1 jour — samedi"),
+        ),
+    )
+    for title, kind, region_code, offer_names in blocks:
+        if HighlightBlock.objects.filter(title=title).exists():
+            continue
+        block = highlight_services.highlight_block_create(
+            actor=staff, title=title, kind=kind, region_code=region_code, now=now
+        )
+        for name in offer_names:
+            offer = Offer.objects.filter(offerer=festival, name=name).first()
+            if offer is not None:
+                highlight_services.highlight_offer_add(
+                    actor=staff, block=block, offer_id=offer.pk, now=now
+                )
+
+
 def _demo_bookings(*, young18: User, young17: User, festival: Offerer, now: dt.datetime) -> None:
     """A few bookings through the booking engine: live, duo, and one cancelled.
 
@@ -664,6 +700,7 @@ def load_demo(*, now: dt.datetime, site_url: str) -> list[DemoLogin]:
         staff=staff,
         now=now,
     )
+    _demo_highlights(staff=staff, festival=festival, now=now)
     _demo_bookings(young18=young18, young17=young17, festival=festival, now=now)
     return [
         DemoLogin("staff (backoffice)", staff.email, DEMO_PASSWORD, f"{site_url}/backoffice/"),
