@@ -19,6 +19,7 @@ from django.utils import timezone
 from PIL import Image
 from pro_helpers import make_user
 
+from culturepass.bookings.models import Booking
 from culturepass.offerers.models import Invitation, Membership, Offerer, Venue
 from culturepass.offerers.services import (
     VenueInput,
@@ -52,6 +53,9 @@ POST_DATA = {
     "venue_type": "OTHER",
     "comment": "piraté",
     "siret": "",
+    "code": "ABCDEF",
+    "quantity": "1",
+    "beginning_datetime": "2030-01-01T20:00",
 }
 
 
@@ -125,6 +129,23 @@ def world(structure_a, structure_b, pro_a):
         now=now,
     )
     stock = Stock.objects.get(offer=offer)
+    # A booking of that occurrence: the box office pages and actions name it or touch it.
+    beneficiary = make_user("lea@beneficiaire.test", first_name="Léa", is_beneficiary=True)
+    Booking.objects.create(
+        code="ABCDEF",
+        beneficiary=beneficiary,
+        offer=offer,
+        offerer=structure_a,
+        venue=venue,
+        stock=stock,
+        price_category_label=price_category.label,
+        quantity=1,
+        unit_price_cents=1000,
+        amount_cents=1000,
+        booked_at=now - dt.timedelta(days=3),
+        cancellation_limit=now - dt.timedelta(days=1),
+    )
+    Stock.objects.filter(pk=stock.pk).update(booked_quantity=1)
     return {
         "values": {
             "offerer_id": [structure_a.pk],
@@ -171,6 +192,16 @@ def state_of_a(structure_a: Offerer) -> tuple:
         sorted(Membership.objects.filter(offerer=structure_a).values_list("pk", "role", "status")),
         sorted(Venue.objects.filter(offerer=structure_a).values_list("pk", "name", "comment")),
         sorted(Invitation.objects.filter(offerer=structure_a).values_list("pk", "accepted_at")),
+        sorted(
+            Booking.objects.filter(offerer=structure_a).values_list(
+                "pk", "status", "used_at", "cancellation_limit"
+            )
+        ),
+        sorted(
+            Stock.objects.filter(offer__offerer=structure_a).values_list(
+                "pk", "beginning_datetime", "booking_limit_datetime", "quantity", "is_soft_deleted"
+            )
+        ),
     )
 
 

@@ -60,6 +60,8 @@ class Booking(models.Model):
     # "AUTO" for the automatic validation job, else the pro's email.
     used_by = models.CharField(max_length=254, blank=True)
     reimbursed_at = models.DateTimeField(null=True, blank=True)
+    # Set when the day-before reminder is queued (claimed in the same transaction).
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-booked_at", "-id"]

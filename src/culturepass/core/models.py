@@ -53,3 +53,23 @@ class AuditEntry(models.Model):
         after = self.after or {}
         keys = sorted(set(before) | set(after))
         return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
+
+
+class ThrottleBucket(models.Model):
+    """A fixed-window counter per key (e.g. ``guichet:user:12``), one row per key.
+
+    Written by :func:`culturepass.core.throttle.throttle_hit` in one upsert statement, so
+    concurrent web processes share the count without any extra server.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("compteur de tentatives")
+        verbose_name_plural = _("compteurs de tentatives")
+        indexes = [models.Index(fields=["window_start"], name="throttle_window_start")]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from procrastinate.contrib.django import app
 
+from culturepass.bookings import tasks as booking_tasks
 from culturepass.notifications import tasks as notification_tasks
 from culturepass.offers import tasks as offer_tasks
 
@@ -18,3 +19,12 @@ app.periodic(cron="* * * * *", periodic_id="deliver_due_emails")(
 
 # Scheduled offer publications: the offer goes public in the minute of its date.
 app.periodic(cron="* * * * *", periodic_id="publish_due_offers")(offer_tasks.publish_due)
+
+# Bookings (issue 5): automatic validation, expiry, day-before reminders. Each claims its
+# rows with skip-locked and is a no-op when re-run; a missed run is caught up by the next.
+app.periodic(cron="*/10 * * * *", periodic_id="bookings_auto_validate")(booking_tasks.auto_validate)
+app.periodic(cron="17 * * * *", periodic_id="bookings_expire")(booking_tasks.expire)
+app.periodic(cron="*/15 * * * *", periodic_id="bookings_send_reminders")(
+    booking_tasks.send_reminders
+)
+app.periodic(cron="42 * * * *", periodic_id="bookings_purge_throttle")(booking_tasks.purge_throttle)

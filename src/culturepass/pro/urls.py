@@ -32,4 +32,5 @@ urlpatterns = [
     path("invitations/<str:token>/", views.invitation, name="invitation"),
     # Offers: wizard, list, detail (same access rules; walked by the same test).
     path("", include("culturepass.pro.urls_offers")),
+    path("", include("culturepass.pro.urls_bookings")),
 ]
