@@ -251,6 +251,22 @@ PROCRASTINATE_IMPORT_PATHS = ["culturepass.jobs.schedules"]
 PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
 # A worker whose heartbeat is older than this is reported as down by /healthz.
 WORKER_HEARTBEAT_MAX_AGE_SECONDS = int(os.environ.get("WORKER_HEARTBEAT_MAX_AGE", "60"))
+# --- Policy (SPEC: rules that are configuration, so another country can run it) ---------
+# Credit schemes (ages, amounts, expiry, digital cap) are dated data in
+# credit/data/schemes.json; CREDIT_SCHEMES_FILE points at another file.
+if os.environ.get("CREDIT_SCHEMES_FILE"):
+    CREDIT_SCHEMES_FILE = os.environ["CREDIT_SCHEMES_FILE"]
+# Identity check of young people: staff review by default, instant in demo mode.
+if os.environ.get("IDENTITY_PROVIDER"):
+    IDENTITY_PROVIDER = os.environ["IDENTITY_PROVIDER"]
+AUTO_VALIDATION_DELAY_HOURS = int(os.environ.get("AUTO_VALIDATION_DELAY_HOURS", "72"))
+BOOKING_EXPIRY_DAYS = int(os.environ.get("BOOKING_EXPIRY_DAYS", "30"))
+BOOKING_EXPIRY_DAYS_BOOKS = int(os.environ.get("BOOKING_EXPIRY_DAYS_BOOKS", "10"))
+BOOKING_REMINDER_HOURS = int(os.environ.get("BOOKING_REMINDER_HOURS", "24"))
+GUICHET_THROTTLE_USER_LIMIT = int(os.environ.get("GUICHET_THROTTLE_USER_LIMIT", "10"))
+GUICHET_THROTTLE_IP_LIMIT = int(os.environ.get("GUICHET_THROTTLE_IP_LIMIT", "30"))
+GUICHET_THROTTLE_WINDOW_SECONDS = int(os.environ.get("GUICHET_THROTTLE_WINDOW_SECONDS", "60"))
+
 # /metrics answers loopback clients only, or any client sending this bearer token.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
