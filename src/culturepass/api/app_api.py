@@ -203,7 +203,10 @@ def booking_create(request: HttpRequest, payload: schemas.BookingIn) -> Status[d
     booking = booking_services.booking_create(
         beneficiary=user, stock_id=payload.stock_id, quantity=payload.quantity, now=clock.now()
     )
-    return Status(201, schemas.booking_created_out(booking, _balance(user.pk)))
+    balance = booking_services.credit_balance_after(booking)
+    if balance is None:
+        balance = _balance(user.pk)
+    return Status(201, schemas.booking_created_out(booking, balance))
 
 
 @api.get("/bookings", response={200: schemas.BookingListOut, **ERRORS}, tags=["bookings"])

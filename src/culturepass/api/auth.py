@@ -96,11 +96,11 @@ def app_token_lookup(*, token: str, now: dt.datetime) -> AppToken | None:
     prefix, sep, secret = token.strip().partition(".")
     if not sep or len(prefix) != PREFIX_LENGTH or not secret:
         return None
-    record = (
-        AppToken.objects.select_related("user")
-        .filter(prefix=prefix, revoked_at__isnull=True, expires_at__gt=now)
-        .first()
+    # The prefix is unique: no ordering, at most one row.
+    found = AppToken.objects.select_related("user").filter(
+        prefix=prefix, revoked_at__isnull=True, expires_at__gt=now
     )
+    record = next(iter(found.order_by()[:1]), None)
     # Hash even when nothing matched, so timing does not tell whether a prefix exists.
     candidate = _hash(secret)
     expected = record.secret_hash if record else "0" * 64

@@ -6,7 +6,8 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -17,11 +18,78 @@ from django.utils import translation
 
 from culturepass.notifications.models import OutboxEmail
 
+if TYPE_CHECKING:
+    from procrastinate.types import JSONValue
+
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
 # Retry after 1 min, 2, 4, ... capped at 6 h: about 2.5 days before giving up.
 _BACKOFF_CAP = dt.timedelta(hours=6)
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    """An email rendered and ready for the outbox (see :func:`email_render`)."""
+
+    to: list[str]
+    reply_to: list[str]
+    subject: str
+    body_text: str
+    body_html: str
+    template: str
+
+
+def email_render(
+    *,
+    to: Sequence[str],
+    template: str,
+    context: Mapping[str, Any],
+    reply_to: Sequence[str] = (),
+) -> RenderedEmail:
+    """Render ``<template>.subject.txt``, ``.txt`` and ``.html`` (no database access).
+
+    Callers on a hot path render before their transaction, then queue with
+    :func:`emails_enqueue` inside it.
+    """
+    ctx = {"site_url": settings.SITE_URL, **context}
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = " ".join(render_to_string(f"{template}.subject.txt", ctx).split())
+        text = render_to_string(f"{template}.txt", ctx)
+        html: str = ""
+        with contextlib.suppress(TemplateDoesNotExist):  # the HTML part is optional
+            html = render_to_string(f"{template}.html", ctx)
+    return RenderedEmail(
+        to=list(to),
+        reply_to=list(reply_to),
+        subject=subject[:255],
+        body_text=text,
+        body_html=html,
+        template=template,
+    )
+
+
+def emails_enqueue(emails: Sequence[RenderedEmail], *, now: dt.datetime) -> list[OutboxEmail]:
+    """Queue rendered emails: one INSERT for all rows, and one job statement deferring
+    their delivery when the surrounding transaction commits."""
+    if not emails:
+        return []
+    rows = OutboxEmail.objects.bulk_create(
+        OutboxEmail(
+            created_at=now,
+            to=email.to,
+            reply_to=email.reply_to,
+            subject=email.subject,
+            body_text=email.body_text,
+            body_html=email.body_html,
+            template=email.template,
+            next_attempt_at=now,
+        )
+        for email in emails
+    )
+    ids = [row.pk for row in rows]
+    transaction.on_commit(lambda: _defer_delivery(*ids))
+    return rows
 
 
 def email_enqueue(
@@ -36,34 +104,19 @@ def email_enqueue(
 
     The send job is deferred when the surrounding transaction commits.
     """
-    ctx = {"site_url": settings.SITE_URL, **context}
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = " ".join(render_to_string(f"{template}.subject.txt", ctx).split())
-        text = render_to_string(f"{template}.txt", ctx)
-        html: str = ""
-        with contextlib.suppress(TemplateDoesNotExist):  # the HTML part is optional
-            html = render_to_string(f"{template}.html", ctx)
-    email = OutboxEmail.objects.create(
-        created_at=now,
-        to=list(to),
-        reply_to=list(reply_to),
-        subject=subject[:255],
-        body_text=text,
-        body_html=html,
-        template=template,
-        next_attempt_at=now,
-    )
-    transaction.on_commit(lambda: _defer_delivery(email.pk))
-    return email
+    rendered = email_render(to=to, template=template, context=context, reply_to=reply_to)
+    return emails_enqueue([rendered], now=now)[0]
 
 
-def _defer_delivery(email_id: int) -> None:
+def _defer_delivery(*email_ids: int) -> None:
     from culturepass.notifications.tasks import deliver_email
 
     try:
-        deliver_email.defer(email_id=email_id)
+        # One statement for every email of the transaction; each stays its own job.
+        jobs: list[dict[str, JSONValue]] = [{"email_id": email_id} for email_id in email_ids]
+        deliver_email.batch_defer(*jobs)
     except Exception:  # the periodic sweep will pick it up
-        logger.exception("could not defer email delivery", extra={"email_id": email_id})
+        logger.exception("could not defer email delivery", extra={"email_ids": list(email_ids)})
 
 
 def outbox_deliver(*, email_id: int, now: dt.datetime) -> bool:
