@@ -165,7 +165,7 @@ def test_printed_demo_logins_work(email, capsys):
 
 @pytest.mark.parametrize(
     ("email", "age", "department", "credit_cents"),
-    [("jeune18@culturepass.demo", 18, "75", 15000), ("jeune17@culturepass.demo", 17, "69", 5000)],
+    [("jeune18@culturepass.demo", 18, "69", 15000), ("jeune17@culturepass.demo", 17, "69", 5000)],
 )
 def test_the_demo_has_two_verified_beneficiaries_with_credit(email, age, department, credit_cents):
     now = timezone.now()

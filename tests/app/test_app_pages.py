@@ -226,3 +226,11 @@ def test_anonymous_is_sent_to_login_for_booking_pages(client, venue):
 def test_beneficiary_signup_is_reachable_under_the_app(client):
     response = client.get("/app/inscription/")
     assert response.status_code == 200
+
+
+def test_home_shows_the_remaining_credit_to_a_beneficiary(client, beneficiary):
+    client.force_login(beneficiary)
+    html = " ".join(client.get(reverse("app:home")).content.decode().split())
+    balance = beneficiary.credit.granted_cents - beneficiary.credit.spent_cents
+    euros = f"{balance // 100},{balance % 100:02d}"
+    assert f'<p class="credit-balance"><strong>{euros}' in html

@@ -683,9 +683,10 @@ def load_demo(*, now: dt.datetime, site_url: str) -> list[DemoLogin]:
         first_name="Inès",
         last_name="Moreau",
         age=18,
-        street="10 rue de la Roquette",
-        postal_code="75011",
-        city="Paris",
+        # Lyon, like the demo festival, so "Près de chez vous" shows its offers.
+        street="12 rue de Marseille",
+        postal_code="69007",
+        city="Lyon",
         staff=staff,
         now=now,
     )
