@@ -51,6 +51,15 @@ def test_the_ics_parses_back_with_the_event(beneficiary, stock) -> None:
     assert "Salle Pleyel" in str(event["location"])
     assert "75008 Paris" in str(event["location"])
     assert booking.code in str(event["description"])
+    assert f"Tarif : {booking.price_category_label}, 2 places" in str(event["description"])
+
+
+def test_the_ics_says_one_place_in_the_singular(beneficiary, stock) -> None:
+    booking = booking_create(beneficiary=beneficiary, stock_id=stock.pk, quantity=1, now=NOW)
+
+    [event] = icalendar.Calendar.from_ical(booking_ics(booking=booking)).walk("VEVENT")
+    lines = str(event["description"]).splitlines()
+    assert f"Tarif : {booking.price_category_label}, 1 place" in lines
 
 
 def test_the_qr_code_is_an_svg_of_the_code(beneficiary, stock) -> None:

@@ -157,6 +157,18 @@ def test_cancelling_an_occurrence_is_audited(pro, stock, bookings) -> None:
     assert all(e.actor == pro and e.after["status"] == "CANCELLED" for e in per_booking)
     entry = AuditEntry.objects.get(action="stock.cancel_by_offerer")
     assert entry.after["is_soft_deleted"] is True
+    assert entry.comment == "2 réservations annulées"
+
+
+def test_cancelling_an_occurrence_with_one_booking_is_audited_in_the_singular(
+    pro, stock, lea
+) -> None:
+    booking_create(beneficiary=lea, stock_id=stock.pk, quantity=1, now=NOW)
+
+    stock_cancel_by_offerer(actor=pro, stock_id=stock.pk, now=AFTER_LIMIT)
+
+    entry = AuditEntry.objects.get(action="stock.cancel_by_offerer")
+    assert entry.comment == "1 réservation annulée"
 
 
 def test_cancelling_a_whole_offer_cancels_every_date_and_deactivates_it(

@@ -19,6 +19,7 @@ from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja.security import HttpBearer
 
 from culturepass.accounts.models import User
@@ -123,19 +124,19 @@ def app_login(*, request: HttpRequest, email: str, password: str, now: dt.dateti
         # Our structured 429 replaces the HTML page AxesMiddleware would render.
         request.axes_locked_out = False  # type: ignore[attr-defined]
         raise ApiError(
-            "Trop de tentatives de connexion : réessayez dans quelques minutes.",
+            _("Trop de tentatives de connexion : réessayez dans quelques minutes."),
             code="too_many_attempts",
         )
     if user is None:
-        raise ApiError("Email ou mot de passe incorrect.", code="invalid_credentials")
+        raise ApiError(_("Email ou mot de passe incorrect."), code="invalid_credentials")
     assert isinstance(user, User)
     if not user.email_verified:
         raise ApiError(
-            "Confirmez d'abord votre adresse email (lien reçu par email).",
+            _("Confirmez d'abord votre adresse email (lien reçu par email)."),
             code="email_not_verified",
         )
     if not user.is_beneficiary:
-        raise ApiError("Ce compte n'est pas un compte bénéficiaire.", code="not_beneficiary")
+        raise ApiError(_("Ce compte n'est pas un compte bénéficiaire."), code="not_beneficiary")
     return user
 
 

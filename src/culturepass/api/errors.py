@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
@@ -80,7 +81,7 @@ def install(api: NinjaAPI) -> None:
         first = exc.errors[0] if exc.errors else {}
         body = error_body(
             "validation_error",
-            "Requête invalide : " + str(first.get("msg", "")),
+            _("Requête invalide : %(detail)s") % {"detail": first.get("msg", "")},
             _field_of(first),
         )
         body["errors"] = [
@@ -93,7 +94,9 @@ def install(api: NinjaAPI) -> None:
     def not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         response = api.create_response(
             request,
-            error_body("not_authenticated", "Authentification requise : jeton absent ou invalide."),
+            error_body(
+                "not_authenticated", _("Authentification requise : jeton absent ou invalide.")
+            ),
             status=401,
         )
         response["WWW-Authenticate"] = "Bearer"

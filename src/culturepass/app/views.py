@@ -31,6 +31,7 @@ from culturepass.bookings.selectors import (
 from culturepass.bookings.selectors import booking_ics as make_ics
 from culturepass.bookings.services import booking_cancel_by_beneficiary, booking_create
 from culturepass.catalog import catalogue
+from culturepass.core import clock
 from culturepass.core.errors import DomainError, NotFound
 from culturepass.credit.selectors import credit_history, credit_summary
 from culturepass.highlights.selectors import home_blocks
@@ -118,7 +119,7 @@ def _subcategory_label(subcategory_id: str) -> str:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
+    now = clock.now()
     profile = _profile(request)
     region = region_for_department(profile.department_code) if profile else ""
     lat, lon, from_query = _point(request)
@@ -137,13 +138,17 @@ def home(request: HttpRequest) -> HttpResponse:
             "has_point": lat is not None,
             "point_query": f"lat={lat}&lon={lon}" if from_query else "",
             "profile": profile,
+            # The figure a young person looks for first.
+            "credit": credit_summary(user=request.user, now=now)  # type: ignore[arg-type]
+            if profile is not None
+            else None,
         },
     )
 
 
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
+    now = clock.now()
     form = SearchForm(request.GET or None)
     lat, lon, from_query = _point(request)
     page = None
@@ -199,7 +204,7 @@ def _date_groups(stocks: list[StockView], tz_name: str) -> list[dict[str, Any]]:
 
 @require_GET
 def offer(request: HttpRequest, offer_id: int) -> HttpResponse:
-    now = timezone.now()
+    now = clock.now()
     lat, lon, _ = _point(request)
     try:
         view = offer_for_beneficiary(offer_id=offer_id, now=now, latitude=lat, longitude=lon)
@@ -241,7 +246,7 @@ def _stock_or_404(stock_id: int, now: dt.datetime) -> StockView:
 @require_GET
 def book(request: HttpRequest, stock_id: int) -> HttpResponse:
     """Step "seats": 1, or 1 or 2 for a duo offer; continues to the confirmation page."""
-    now = timezone.now()
+    now = clock.now()
     stock_view = _stock_or_404(stock_id, now)
     item = stock_view.stock.offer
     return render(
@@ -260,7 +265,7 @@ def book(request: HttpRequest, stock_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def booking_confirm(request: HttpRequest) -> HttpResponse:
     """Summary with the price and the credit left after booking; POST books."""
-    now = timezone.now()
+    now = clock.now()
     source = request.POST if request.method == "POST" else request.GET
     try:
         stock_id = int(source.get("stock", ""))
@@ -321,7 +326,7 @@ def _booking_or_404(request: HttpRequest, booking_id: int) -> Booking:
 @beneficiary_required
 @require_GET
 def bookings(request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
+    now = clock.now()
     rows = list(bookings_of_beneficiary(user=request.user))
     for row in rows:
         row.local_start = _local(row.stock.beginning_datetime, row.offer.timezone)  # type: ignore[attr-defined]
@@ -335,7 +340,7 @@ def bookings(request: HttpRequest) -> HttpResponse:
 @beneficiary_required
 @require_GET
 def booking_detail(request: HttpRequest, booking_id: int) -> HttpResponse:
-    now = timezone.now()
+    now = clock.now()
     booking = _booking_or_404(request, booking_id)
     item = booking.offer
     can_cancel = (
@@ -370,10 +375,9 @@ def booking_detail(request: HttpRequest, booking_id: int) -> HttpResponse:
 @beneficiary_required
 @require_POST
 def booking_cancel(request: HttpRequest, booking_id: int) -> HttpResponse:
+    now = clock.now()
     try:
-        booking_cancel_by_beneficiary(
-            beneficiary=request.user, booking_id=booking_id, now=timezone.now()
-        )
+        booking_cancel_by_beneficiary(beneficiary=request.user, booking_id=booking_id, now=now)
     except NotFound as exc:
         raise Http404(exc.message) from exc
     except DomainError as exc:
@@ -400,7 +404,7 @@ def booking_ics(request: HttpRequest, booking_id: int) -> HttpResponse:
 @beneficiary_required
 @require_GET
 def credit(request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
+    now = clock.now()
     return render(
         request,
         "app/credit.html",

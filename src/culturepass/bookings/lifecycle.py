@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from culturepass.bookings import rules
 from culturepass.bookings.models import CODE_ALPHABET, CODE_LENGTH, Booking
@@ -518,6 +519,7 @@ def _cancel_stocks(
         now=now,
     )
     for stock in stocks.values():
+        cancelled = sum(1 for b in bookings if b.stock_id == stock.pk)
         before = snapshot(stock, _STOCK_AUDITED)
         stock.is_soft_deleted = True
         stock.updated_at = now
@@ -530,8 +532,10 @@ def _cancel_stocks(
             before=before,
             after=snapshot(stock, _STOCK_AUDITED),
             offerer_id=offer.offerer_id,
-            comment=_("%(count)s réservation(s) annulée(s)")
-            % {"count": sum(1 for b in bookings if b.stock_id == stock.pk)},
+            comment=ngettext(
+                "%(count)s réservation annulée", "%(count)s réservations annulées", cancelled
+            )
+            % {"count": cancelled},
         )
     _email_beneficiaries(
         bookings,

@@ -10,6 +10,7 @@ import qrcode
 import qrcode.image.svg
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from culturepass.bookings.models import Booking
 from culturepass.bookings.services import BookingNotFound
@@ -61,7 +62,11 @@ def booking_ics(*, booking: Booking) -> bytes:
     event.add("location", _location(booking))
     lines = [
         _("Code de réservation : %(code)s") % {"code": booking.code},
-        _("Tarif : %(label)s, %(quantity)s place(s)")
+        ngettext(
+            "Tarif : %(label)s, %(quantity)s place",
+            "Tarif : %(label)s, %(quantity)s places",
+            booking.quantity,
+        )
         % {"label": booking.price_category_label, "quantity": booking.quantity},
     ]
     if offer.withdrawal_details:

@@ -14,6 +14,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from culturepass.accounts.models import User
@@ -400,3 +401,49 @@ def credit_grant_for_age(*, user: User, now: dt.datetime, actor: Any = AUTO) -> 
         if profile.identity_status != Identity.VERIFIED:
             return None
         return _grant_for_age(profile, actor=actor, now=now)
+
+
+BIRTHDAY_BATCH_SIZE = 500
+
+
+def _latest_birth_date(day: dt.date, age: int) -> dt.date:
+    """The latest birth date making someone at least ``age`` on ``day`` (see age_on)."""
+    try:
+        return day.replace(year=day.year - age)
+    except ValueError:  # 29 February, and that year is common: born 28 February at the latest
+        return dt.date(day.year - age, 2, 28)
+
+
+def credit_grant_birthdays(*, now: dt.datetime, batch_size: int = BIRTHDAY_BATCH_SIZE) -> int:
+    """Credit verified beneficiaries the grant of the age they have today (Europe/Paris)
+    under the scheme in force, when they have not received it yet: e.g. a young person
+    credited at 17 gets the grant for 18 on their 18th birthday. Returns how many grants
+    were made.
+
+    Idempotent: each beneficiary goes through :func:`credit_grant_for_age` (one transaction
+    each, under the profile and account locks), which grants an age once and emails nothing;
+    a missed run is caught up by the next one. Beneficiaries are read in batches by id.
+    """
+    today = schemes.local_date(now)
+    scheme = schemes.scheme_at(now)
+    age_window = Q()
+    for age in scheme.eligible_ages:
+        age_window |= Q(
+            birth_date__lte=_latest_birth_date(today, age),
+            birth_date__gt=_latest_birth_date(today, age + 1),
+        ) & ~Q(user__credit__grants__age=age)
+    due = (
+        BeneficiaryProfile.objects.filter(age_window, identity_status=Identity.VERIFIED)
+        .order_by("pk")
+        .values_list("pk", "user_id")
+    )
+    granted = 0
+    last_pk = 0
+    while True:
+        batch = list(due.filter(pk__gt=last_pk)[:batch_size])
+        if not batch:
+            return granted
+        last_pk = batch[-1][0]
+        for user in User.objects.filter(pk__in=[user_id for _pk, user_id in batch]).order_by("pk"):
+            if credit_grant_for_age(user=user, now=now) is not None:
+                granted += 1

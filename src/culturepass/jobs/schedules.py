@@ -9,6 +9,7 @@ from __future__ import annotations
 from procrastinate.contrib.django import app
 
 from culturepass.bookings import tasks as booking_tasks
+from culturepass.credit import tasks as credit_tasks
 from culturepass.notifications import tasks as notification_tasks
 from culturepass.offers import tasks as offer_tasks
 
@@ -28,3 +29,7 @@ app.periodic(cron="*/15 * * * *", periodic_id="bookings_send_reminders")(
     booking_tasks.send_reminders
 )
 app.periodic(cron="42 * * * *", periodic_id="bookings_purge_throttle")(booking_tasks.purge_throttle)
+
+# Credit (SPEC §3): the grant of a new eligible age, e.g. 18 for a young person credited at 17.
+# Cron runs in UTC: 00:30 UTC is already the birthday in Paris (01:30 or 02:30).
+app.periodic(cron="30 0 * * *", periodic_id="credit_grant_birthdays")(credit_tasks.grant_birthdays)
