@@ -67,9 +67,16 @@ def fill_source_plurals(po_path: str) -> int:
     nplurals = int(header.group(1)) if header else 2
     blocks = text.split("\n\n")
     for index, block in enumerate(blocks):
-        if "msgid_plural" not in block:
+        # Only real plural entries: fuzzy entries keep "#| msgid_plural" comments.
+        if not re.search(r"^msgid_plural ", block, re.M):
             continue
-        lines = [line for line in block.split("\n") if not line.startswith("msgstr[")]
+        # Keep everything up to the first msgstr line: the translations (and their
+        # continuation lines) are rebuilt from the msgids below.
+        lines = []
+        for line in block.split("\n"):
+            if line.startswith("msgstr"):
+                break
+            lines.append(line)
         singular: list[str] = []
         plural: list[str] = []
         current: list[str] | None = None
@@ -99,7 +106,7 @@ def main(po_path: str, json_path: str) -> int:
             continue
         ctx, msgid, lines = _parse(block)
         key = f"{ctx}\x04{msgid}" if ctx else msgid
-        if key in translations and "msgid_plural" not in block:
+        if key in translations and not re.search(r"^msgid_plural ", block, re.M):
             kept = _without_fuzzy([line for line in lines if not line.startswith("#|")])
             head = []
             for line in kept:
