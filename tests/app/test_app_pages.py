@@ -233,4 +233,4 @@ def test_home_shows_the_remaining_credit_to_a_beneficiary(client, beneficiary):
     html = " ".join(client.get(reverse("app:home")).content.decode().split())
     balance = beneficiary.credit.granted_cents - beneficiary.credit.spent_cents
     euros = f"{balance // 100},{balance % 100:02d}"
-    assert f'<p class="credit-balance"><strong>{euros}' in html
+    assert f'<p class="home-credit"><a href="/app/credit/"><strong class="amount">{euros}' in html
