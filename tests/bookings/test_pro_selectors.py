@@ -15,13 +15,17 @@ from bookings_helpers import (
     make_offerer,
     make_venue,
 )
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from culturepass.bookings import rules
 from culturepass.bookings.models import Booking
 from culturepass.bookings.pro_selectors import (
     EURO_COLUMNS,
     EXPORT_COLUMNS,
     bookings_for_offerer,
     bookings_page,
+    bookings_per_month,
     export_rows,
     pro_display_status,
 )
@@ -203,3 +207,76 @@ def test_export_rows_have_the_french_columns_and_typed_values(
     assert str(row["Date de l'évènement"].tzinfo) == "Europe/Paris"
     naive = next(iter(export_rows(Booking.objects.filter(pk=made[0].pk), now=LATER, naive=True)))
     assert naive["Date de l'évènement"] == dt.datetime(2027, 3, 11, 20, 0)
+
+
+# --- bookings per month (pro home chart) ---------------------------------------------------
+
+
+_codes_made = iter(range(5000, 6000))
+
+
+def _booking_at(
+    stock, email: str, booked_at: dt.datetime, status: str = Booking.Status.CONFIRMED
+) -> Booking:
+    """A booking written straight to the table, at any past date (no credit checks)."""
+    index, chars = next(_codes_made), []
+    for _i in range(6):
+        index, digit = divmod(index, len(rules.CODE_ALPHABET))
+        chars.append(rules.CODE_ALPHABET[digit])
+    price = stock.price_category.price_cents
+    return Booking.objects.create(
+        code="".join(chars),
+        beneficiary=make_beneficiary(email),
+        offer=stock.offer,
+        offerer=stock.offer.offerer,
+        venue=stock.offer.venue,
+        stock=stock,
+        price_category_label=stock.price_category.label,
+        quantity=1,
+        unit_price_cents=price,
+        amount_cents=price,
+        status=status,
+        booked_at=booked_at,
+        cancelled_at=booked_at if status == Booking.Status.CANCELLED else None,
+        cancellation_reason="BENEFICIARY" if status == Booking.Status.CANCELLED else "",
+    )
+
+
+def test_bookings_per_month_counts_live_bookings_by_paris_month(stock) -> None:
+    offerer = stock.offer.offerer
+    # 31 January, 23:30 UTC = 1 February, 00:30 in Paris: a February booking.
+    _booking_at(stock, "a@example.test", dt.datetime(2027, 1, 31, 23, 30, tzinfo=dt.UTC))
+    # 31 January, 22:30 UTC = 23:30 in Paris: still January.
+    _booking_at(stock, "b@example.test", dt.datetime(2027, 1, 31, 22, 30, tzinfo=dt.UTC))
+    # 30 September 2026, 22:30 UTC = 1 October, 00:30 in Paris (summer time): the oldest
+    # month shown; one minute earlier in Paris is September, out of the window.
+    _booking_at(stock, "c@example.test", dt.datetime(2026, 9, 30, 22, 30, tzinfo=dt.UTC))
+    _booking_at(stock, "d@example.test", dt.datetime(2026, 9, 30, 21, 59, tzinfo=dt.UTC))
+    # This month (March), and a cancelled one that does not count.
+    _booking_at(stock, "e@example.test", NOW - dt.timedelta(hours=1))
+    _booking_at(stock, "f@example.test", NOW - dt.timedelta(hours=2), Booking.Status.CANCELLED)
+    # Another structure's booking in the same month.
+    other = make_offer(make_venue(make_offerer()))
+    _booking_at(other, "g@example.test", NOW - dt.timedelta(hours=1))
+    empty = make_offerer()
+
+    with CaptureQueriesContext(connection) as queries:
+        result = bookings_per_month(offerer_ids=[offerer.pk, empty.pk], now=NOW)
+
+    assert len(queries) == 1
+    assert set(result) == {offerer.pk, empty.pk}
+    assert [(m.month, m.label, m.count) for m in result[offerer.pk]] == [
+        (dt.date(2026, 10, 1), "octobre 2026", 1),
+        (dt.date(2026, 11, 1), "novembre 2026", 0),
+        (dt.date(2026, 12, 1), "décembre 2026", 0),
+        (dt.date(2027, 1, 1), "janvier 2027", 1),
+        (dt.date(2027, 2, 1), "février 2027", 1),
+        (dt.date(2027, 3, 1), "mars 2027", 1),
+    ]
+    assert [m.count for m in result[empty.pk]] == [0] * 6
+
+
+def test_bookings_per_month_without_structures_makes_no_query() -> None:
+    with CaptureQueriesContext(connection) as queries:
+        assert bookings_per_month(offerer_ids=[], now=NOW) == {}
+    assert len(queries) == 0

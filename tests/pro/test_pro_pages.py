@@ -281,3 +281,68 @@ def test_home_marks_the_first_offer_step_done_once_the_structure_has_an_offer(
     offer_create_draft(actor=pro_a, venue=venue, subcategory_id="CONCERT", now=timezone.now())
     after = " ".join(client.get(reverse("pro:home")).content.decode().split())
     assert "✓</span> Créer votre première offre <em>(fait)</em>" in after
+
+
+def test_home_shows_each_structures_bookings_of_the_last_six_months(client):
+    import datetime as dt
+
+    import time_machine
+    from django.utils import translation
+    from test_pro_guichet import NOW, make_beneficiary, make_booking, make_stock, make_structure
+
+    from culturepass.bookings.models import Booking
+
+    pro = make_user("chart@structure.test", is_pro=True)
+    mine, other = make_structure(pro), make_structure(pro, name="Théâtre du Port")
+    stock = make_stock(mine)
+    young = iter(make_beneficiary(f"jeune{i}@example.test") for i in range(10))
+    for days in (1, 2, 3):  # three live bookings in February, one cancelled
+        make_booking(stock, next(young), booked_at=NOW - dt.timedelta(days=days))
+    make_booking(
+        stock, next(young), booked_at=NOW - dt.timedelta(days=4), status=Booking.Status.CANCELLED
+    )
+    # 31 October, 23:30 UTC = 1 November, 00:30 in Paris.
+    make_booking(stock, next(young), booked_at=dt.datetime(2026, 10, 31, 23, 30, tzinfo=dt.UTC))
+    make_booking(make_stock(other), next(young), booked_at=NOW - dt.timedelta(days=1))
+
+    with translation.override("fr"), time_machine.travel(NOW, tick=False):
+        client.force_login(pro)
+        content = client.get(reverse("pro:home")).content.decode()
+
+    tables = re.findall(r"<table class=\"bookings-per-month\">(.*?)</table>", content, re.S)
+    assert len(tables) == 2
+    rows = lambda table: re.findall(  # noqa: E731
+        r'<th scope="row">([^<]+)</th><td>(\d+)</td>', table
+    )
+    by_name = {
+        name: table
+        for name, table in zip(
+            re.findall(r'<h2 id="offerer-\d+-title"><a [^>]+>([^<]+)</a>', content),
+            tables,
+            strict=True,
+        )
+    }
+    assert rows(by_name["Festival des Lumières"]) == [
+        ("octobre 2026", "0"),
+        ("novembre 2026", "1"),
+        ("décembre 2026", "0"),
+        ("janvier 2027", "0"),
+        ("février 2027", "3"),
+        ("mars 2027", "0"),
+    ]
+    assert [count for _month, count in rows(by_name["Théâtre du Port"])] == [
+        "0",
+        "0",
+        "0",
+        "0",
+        "1",
+        "0",
+    ]
+    assert "<caption>Réservations des six derniers mois</caption>" in content
+    assert '<th scope="col">Mois</th>' in content
+    # The chart: an image with a summary, the tallest bar for February.
+    chart = re.search(r'<svg class="bookings-chart"[^>]*>', content)
+    assert chart is not None
+    assert 'role="img"' in chart.group(0)
+    assert "novembre 2026, 1 réservation ; décembre 2026, 0 " in " ".join(chart.group(0).split())
+    assert 'height="100"' in content.split('class="bookings-chart"')[1].split("</svg>")[0]

@@ -18,6 +18,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from culturepass.bookings.pro_selectors import MonthCount, bookings_per_month
 from culturepass.core import clock
 from culturepass.core.errors import DomainError
 from culturepass.offerers import selectors, services
@@ -81,6 +82,41 @@ def _webinar_reference() -> dt.date:
     return DEFAULT_WEBINAR_REFERENCE
 
 
+#: Size of the bookings chart of the home (SVG user units): one bar per month.
+CHART_BAR_WIDTH = 36
+CHART_GAP = 12
+CHART_BARS_HEIGHT = 100  # the tallest bar
+CHART_TOP = 16  # room for the count above the tallest bar
+CHART_BOTTOM = 20  # room for the month labels
+
+
+def _bookings_chart(months: list[MonthCount]) -> dict[str, Any]:
+    """Geometry of the home's bar chart: heights proportional to the counts."""
+    peak = max((m.count for m in months), default=0)
+    baseline = CHART_TOP + CHART_BARS_HEIGHT
+    bars = []
+    for index, m in enumerate(months):
+        height = round(m.count * CHART_BARS_HEIGHT / peak) if peak else 0
+        x = CHART_GAP + index * (CHART_BAR_WIDTH + CHART_GAP)
+        bars.append(
+            {
+                "month": m,
+                "x": x,
+                "y": baseline - height,
+                "height": height,
+                "center": x + CHART_BAR_WIDTH // 2,
+            }
+        )
+    return {
+        "bars": bars,
+        "width": CHART_GAP + len(months) * (CHART_BAR_WIDTH + CHART_GAP),
+        "height": baseline + CHART_BOTTOM,
+        "bar_width": CHART_BAR_WIDTH,
+        "baseline": baseline,
+        "label_y": baseline + CHART_BOTTOM - 6,
+    }
+
+
 def _not_post() -> HttpResponse:
     return HttpResponseNotAllowed(["POST"])
 
@@ -104,6 +140,7 @@ def home(request: HttpRequest) -> HttpResponse:
     now = clock.now()
     offerers = selectors.home_offerers(request.user)
     contacts = selectors.territorial_contacts_by_region({o.region_code for o in offerers})
+    monthly = bookings_per_month(offerer_ids=[o.pk for o in offerers], now=now)
     structures = []
     for offerer in offerers:
         urls = {key: _feature_url(name, offerer.pk) for key, name in FEATURE_URL_NAMES.items()}
@@ -125,6 +162,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 "steps": [(step, urls.get(step.key)) for step in steps],
                 "contact": contacts.get(offerer.region_code),
                 "region_name": selectors.region_name(offerer.region_code),
+                "bookings_chart": _bookings_chart(monthly.get(offerer.pk, [])),
             }
         )
     context = {
