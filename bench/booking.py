@@ -39,6 +39,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _structure import validated_structure
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 PG_LIMIT = SHARED / "bench" / "pg_limit" / "run.sh"
@@ -90,7 +93,6 @@ class Fixture:
 
 def create_data(beneficiaries: int) -> Fixture:
     """Bulk rows: a validated structure, offers and stocks, beneficiaries with tokens."""
-    from decimal import Decimal
 
     from django.db import transaction
     from django.utils import timezone
@@ -98,37 +100,12 @@ def create_data(beneficiaries: int) -> Fixture:
     from culturepass.accounts.models import User
     from culturepass.api.models import AppToken
     from culturepass.credit.models import BeneficiaryProfile, CreditAccount
-    from culturepass.offerers.models import Offerer, Venue
     from culturepass.offers.models import Offer, PriceCategory, Stock
 
     now = timezone.now()
     start = (now + dt.timedelta(days=30)).replace(microsecond=0)
     with transaction.atomic():
-        offerer = Offerer.objects.create(
-            siren="123456782",
-            name="Bench Festival",
-            street="1 rue de Rivoli",
-            postal_code="75001",
-            city="Paris",
-            department_code="75",
-            region_code="11",
-            status="VALIDATED",
-            created_at=now,
-            validated_at=now,
-        )
-        venue = Venue.objects.create(
-            offerer=offerer,
-            comment="bench",
-            name="Salle",
-            street="1 rue de Rivoli",
-            postal_code="75001",
-            city="Paris",
-            department_code="75",
-            latitude=Decimal("48.85661"),
-            longitude=Decimal("2.35222"),
-            coordinates_source="MANUAL",
-            created_at=now,
-        )
+        offerer, venue = validated_structure(now=now, venue_name="Salle")
         offers = Offer.objects.bulk_create(
             Offer(
                 offerer=offerer,

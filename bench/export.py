@@ -28,6 +28,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _structure import validated_structure
+
 REPO = Path(__file__).resolve().parents[1]
 OFFERS = 100
 BENEFICIARIES = 1000
@@ -75,14 +78,12 @@ def code_of(index: int) -> str:
 
 def create_data(rows: int) -> int:
     """Bulk rows for one structure; returns its id."""
-    from decimal import Decimal
 
     from django.db import transaction
     from django.utils import timezone
 
     from culturepass.accounts.models import User
     from culturepass.bookings.models import Booking
-    from culturepass.offerers.models import Offerer, Venue
     from culturepass.offers.models import Offer, PriceCategory, Stock
 
     now = timezone.now().replace(microsecond=0)
@@ -90,31 +91,7 @@ def create_data(rows: int) -> int:
     if per_offer > BENEFICIARIES:
         raise SystemExit(f"at most {OFFERS * BENEFICIARIES} rows (one booking per offer each)")
     with transaction.atomic():
-        offerer = Offerer.objects.create(
-            siren="123456782",
-            name="Bench Festival",
-            street="1 rue de Rivoli",
-            postal_code="75001",
-            city="Paris",
-            department_code="75",
-            region_code="11",
-            status="VALIDATED",
-            created_at=now,
-            validated_at=now,
-        )
-        venue = Venue.objects.create(
-            offerer=offerer,
-            comment="bench",
-            name="Théâtre de l'Épée",
-            street="1 rue de Rivoli",
-            postal_code="75001",
-            city="Paris",
-            department_code="75",
-            latitude=Decimal("48.85661"),
-            longitude=Decimal("2.35222"),
-            coordinates_source="MANUAL",
-            created_at=now,
-        )
+        offerer, venue = validated_structure(now=now, venue_name="Théâtre de l'Épée")
         offers = Offer.objects.bulk_create(
             Offer(
                 offerer=offerer,
