@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "procrastinate.contrib.django",
     "axes",
     "culturepass.core",
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "culturepass.offers",
     "culturepass.credit",
     "culturepass.bookings",
+    "culturepass.finance",
     "culturepass.highlights",
     "culturepass.notifications",
     "culturepass.jobs",
@@ -200,6 +202,8 @@ STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns at start-up when it is missing
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", DATA_DIR / "media"))
+# Bank documents: outside MEDIA_ROOT, served only through views that check access.
+PRIVATE_ROOT = Path(os.environ.get("PRIVATE_ROOT", DATA_DIR / "private"))
 # Uploaded files (offer images) are served by the app itself unless a front server
 # or object storage does it (set SERVE_MEDIA=0 then).
 SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
