@@ -7,13 +7,13 @@ import datetime as dt
 import itertools
 from typing import Any
 
+from bookings_helpers import NOW, make_beneficiary, make_offer
 from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 
 from culturepass.bookings.models import Booking
 from culturepass.finance.models import BankAccount, VenueBankAccountLink
 from culturepass.offerers.models import Offerer, Venue
 from culturepass.offers.models import Stock
-from bookings_helpers import NOW, make_beneficiary, make_offer
 
 # Valid French IBANs (checksums verified by schwifty).
 IBAN_A = "FR7630006000011234567890189"
