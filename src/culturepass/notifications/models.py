@@ -23,6 +23,10 @@ class OutboxEmail(models.Model):
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
     template = models.CharField(max_length=120, blank=True)
+    # Documents attached at send time, e.g. ``[{"kind": "invoice_pdf", "id": 12}]``: stored as
+    # references (resolved by ``notifications.attachments``) so the outbox stays small and the
+    # file is always the current rendering of its source.
+    attachments = models.JSONField(default=list, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)

@@ -6,7 +6,7 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -16,6 +16,7 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from culturepass.notifications.attachments import resolve as resolve_attachment
 from culturepass.notifications.models import OutboxEmail
 
 if TYPE_CHECKING:
@@ -38,6 +39,8 @@ class RenderedEmail:
     body_text: str
     body_html: str
     template: str
+    # References resolved at send time (see ``notifications.attachments``).
+    attachments: list[dict[str, Any]] = field(default_factory=list)
 
 
 def email_render(
@@ -46,6 +49,7 @@ def email_render(
     template: str,
     context: Mapping[str, Any],
     reply_to: Sequence[str] = (),
+    attachments: Sequence[Mapping[str, Any]] = (),
 ) -> RenderedEmail:
     """Render ``<template>.subject.txt``, ``.txt`` and ``.html`` (no database access).
 
@@ -66,6 +70,7 @@ def email_render(
         body_text=text,
         body_html=html,
         template=template,
+        attachments=[dict(reference) for reference in attachments],
     )
 
 
@@ -83,6 +88,7 @@ def emails_enqueue(emails: Sequence[RenderedEmail], *, now: dt.datetime) -> list
             body_text=email.body_text,
             body_html=email.body_html,
             template=email.template,
+            attachments=email.attachments,
             next_attempt_at=now,
         )
         for email in emails
@@ -99,12 +105,16 @@ def email_enqueue(
     context: Mapping[str, Any],
     now: dt.datetime,
     reply_to: Sequence[str] = (),
+    attachments: Sequence[Mapping[str, Any]] = (),
 ) -> OutboxEmail:
     """Render ``<template>.subject.txt``, ``.txt`` and ``.html`` and queue the email.
 
-    The send job is deferred when the surrounding transaction commits.
+    ``attachments`` are references (``{"kind": "invoice_pdf", "id": 12}``) resolved when the
+    email is sent. The send job is deferred when the surrounding transaction commits.
     """
-    rendered = email_render(to=to, template=template, context=context, reply_to=reply_to)
+    rendered = email_render(
+        to=to, template=template, context=context, reply_to=reply_to, attachments=attachments
+    )
     return emails_enqueue([rendered], now=now)[0]
 
 
@@ -143,6 +153,11 @@ def outbox_deliver(*, email_id: int, now: dt.datetime) -> bool:
             message.attach_alternative(email.body_html, "text/html")
         email.attempts += 1
         try:
+            # Resolved here, inside the retry: a document that cannot be built yet (or a
+            # resolver bug) is retried and finally reported like a provider failure.
+            for reference in email.attachments:
+                document = resolve_attachment(reference)
+                message.attach(document.filename, document.content, document.mimetype)
             message.send()
         except Exception as exc:
             email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
