@@ -43,6 +43,8 @@ from culturepass.core.audit import AUTO, audit_record, snapshot
 from culturepass.core.errors import DomainError, NotFound
 from culturepass.core.throttle import Throttled, throttle_hit, throttle_refund
 from culturepass.credit.models import CreditAccount
+from culturepass.finance.events import finance_events_on_unuse, finance_events_on_use
+from culturepass.finance.models import FinanceEvent
 from culturepass.notifications.services import email_enqueue
 from culturepass.offerers.models import Membership, Offerer
 from culturepass.offers.models import MAX_STOCK_QUANTITY, Offer, Stock
@@ -334,6 +336,7 @@ def booking_use(*, actor: Any, booking_id: int, now: dt.datetime) -> Booking:
         booking.used_at = now
         booking.used_by = getattr(actor, "email", "") or ""
         booking.save(update_fields=["status", "used_at", "used_by"])
+        finance_events_on_use(bookings=[booking], now=now)
         audit_record(
             actor=actor,
             action="booking.use",
@@ -362,6 +365,10 @@ def booking_unuse(*, actor: Any, booking_id: int, now: dt.datetime) -> Booking:
             raise BookingError(_("Cette réservation n'est pas validée."), code="booking_not_used")
         if booking.offerer.status == Offerer.Status.CLOSED:
             raise BookingError(_("Cette structure est fermée."), code="offerer_closed")
+        # Refuses (booking_reimbursed) when its pricing is already paid.
+        finance_events_on_unuse(
+            bookings=[booking], motive=FinanceEvent.Motive.BOOKING_UNUSED, now=now
+        )
         before = snapshot(booking, _AUDITED)
         booking.status = Booking.Status.CONFIRMED
         booking.used_at = None
@@ -438,6 +445,11 @@ def _cancel(
     now: dt.datetime,
 ) -> None:
     """Cancel locked live bookings: status, seats, credit, audit (caller holds the locks)."""
+    finance_events_on_unuse(
+        bookings=[b for b in bookings if b.status == Booking.Status.USED],
+        motive=FinanceEvent.Motive.BOOKING_CANCELLED_AFTER_USE,
+        now=now,
+    )
     for booking in bookings:
         before = snapshot(booking, _AUDITED)
         booking.status = Booking.Status.CANCELLED
@@ -684,6 +696,12 @@ def stock_postpone(
         )
         new_limit = min(new_beginning, now + rules.CANCELLATION_WINDOW)
         unuse = new_beginning > now + POSTPONE_UNUSE_THRESHOLD
+        if unuse:
+            finance_events_on_unuse(
+                bookings=[b for b in bookings if b.status == Booking.Status.USED],
+                motive=FinanceEvent.Motive.BOOKING_UNUSED,
+                now=now,
+            )
         for booking in bookings:
             before = snapshot(booking, _AUDITED)
             booking.cancellation_limit = new_limit
@@ -865,6 +883,7 @@ def bookings_auto_validate(*, now: dt.datetime, batch_size: int = _BATCH) -> int
                     after=snapshot(booking, _AUDITED),
                     offerer_id=booking.offerer_id,
                 )
+            finance_events_on_use(bookings=batch, now=now)
         total += len(batch)
         if len(batch) < batch_size:
             return total
