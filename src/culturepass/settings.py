@@ -270,6 +270,13 @@ BOOKING_REMINDER_HOURS = int(os.environ.get("BOOKING_REMINDER_HOURS", "24"))
 GUICHET_THROTTLE_USER_LIMIT = int(os.environ.get("GUICHET_THROTTLE_USER_LIMIT", "10"))
 GUICHET_THROTTLE_IP_LIMIT = int(os.environ.get("GUICHET_THROTTLE_IP_LIMIT", "30"))
 GUICHET_THROTTLE_WINDOW_SECONDS = int(os.environ.get("GUICHET_THROTTLE_WINDOW_SECONDS", "60"))
+# The account payment runs transfer from (debtor of the SEPA credit-transfer file). The demo
+# default is a well-formed test IBAN/BIC: set the real ones in production.
+FINANCE_DEBTOR = {
+    "name": os.environ.get("FINANCE_DEBTOR_NAME", "culturepass"),
+    "iban": os.environ.get("FINANCE_DEBTOR_IBAN", "FR7630001007941234567890185"),
+    "bic": os.environ.get("FINANCE_DEBTOR_BIC", "BDFEFRPPCCT"),
+}
 
 # /metrics answers loopback clients only, or any client sending this bearer token.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")

@@ -10,6 +10,8 @@ from procrastinate.contrib.django import app
 
 from culturepass.bookings import tasks as booking_tasks
 from culturepass.credit import tasks as credit_tasks
+from culturepass.finance import pricing_tasks as finance_pricing_tasks
+from culturepass.finance import tasks as finance_tasks
 from culturepass.notifications import tasks as notification_tasks
 from culturepass.offers import tasks as offer_tasks
 
@@ -33,3 +35,13 @@ app.periodic(cron="42 * * * *", periodic_id="bookings_purge_throttle")(booking_t
 # Credit (SPEC §3): the grant of a new eligible age, e.g. 18 for a young person credited at 17.
 # Cron runs in UTC: 00:30 UTC is already the birthday in Paris (01:30 or 02:30).
 app.periodic(cron="30 0 * * *", periodic_id="credit_grant_birthdays")(credit_tasks.grant_birthdays)
+
+# Payment runs (SPEC §6): cutoff 00:00 Paris on the 1st and 16th. Hourly, so the run starts
+# within the hour after the cutoff whatever the UTC offset, and a crashed run is resumed.
+app.periodic(cron="5 * * * *", periodic_id="finance_run_due_payments")(
+    finance_tasks.run_due_payments
+)
+
+# Finance (issue 6): price the finance events whose pricing date has come, in order per
+# pricing point (advisory lock per pricing point: overlapping runs price nothing twice).
+app.periodic(cron="*/10 * * * *", periodic_id="finance_price_due")(finance_pricing_tasks.price_due)
