@@ -20,6 +20,15 @@ from PIL import Image
 from pro_helpers import make_user
 
 from culturepass.bookings.models import Booking
+from culturepass.finance import calendar as finance_calendar
+from culturepass.finance.models import (
+    BankAccount,
+    Invoice,
+    Payment,
+    PaymentRun,
+    VenueBankAccountLink,
+)
+from culturepass.finance.services import bank_account_create
 from culturepass.offerers.models import Invitation, Membership, Offerer, Venue
 from culturepass.offerers.services import (
     VenueInput,
@@ -73,8 +82,9 @@ def all_patterns() -> list[tuple[str, URLPattern]]:
 
 
 @pytest.fixture
-def world(structure_a, structure_b, pro_a):
+def world(structure_a, structure_b, pro_a, settings, tmp_path):
     """Objects of structure A of every kind a pro URL can name."""
+    settings.PRIVATE_ROOT = tmp_path / "private"
     now = timezone.now()
     venue = venue_create(
         actor=pro_a,
@@ -146,6 +156,34 @@ def world(structure_a, structure_b, pro_a):
         cancellation_limit=now - dt.timedelta(days=1),
     )
     Stock.objects.filter(pk=stock.pk).update(booked_quantity=1)
+    # A bank account of A with its document (the download page must exist for insiders).
+    bank_account = bank_account_create(
+        actor=pro_a,
+        offerer=structure_a,
+        label="Compte du festival",
+        iban="FR7630006000011234567890189",
+        bic="BNPAFRPPXXX",
+        document=ContentFile(b"%PDF-1.4\n%%EOF\n", "rib.pdf"),
+        now=now,
+    )
+    # A paid invoice to that account (the finance report URLs name it), built as rows.
+    run = PaymentRun.objects.create(
+        cutoff=finance_calendar.cutoff_for(dt.date(2026, 3, 1)), number=1, created_at=now
+    )
+    payment = Payment.objects.create(
+        run=run, bank_account=bank_account, offerer=structure_a, amount_cents=1000, created_at=now
+    )
+    invoice = Invoice.objects.create(
+        payment=payment,
+        bank_account=bank_account,
+        offerer=structure_a,
+        number=finance_calendar.invoice_number(2026, 1),
+        year=2026,
+        sequence=1,
+        amount_cents=1000,
+        date=dt.date(2026, 3, 1),
+        created_at=now,
+    )
     return {
         "values": {
             "offerer_id": [structure_a.pk],
@@ -156,6 +194,8 @@ def world(structure_a, structure_b, pro_a):
             "step": list(STEP_SLUGS),
             "price_category_id": [price_category.pk],
             "stock_id": [stock.pk],
+            "bank_account_id": [bank_account.pk],
+            "invoice_id": [invoice.pk],
         },
         "insiders": {"token": invitee},
         "pro_a": pro_a,
@@ -195,6 +235,16 @@ def state_of_a(structure_a: Offerer) -> tuple:
         sorted(
             Booking.objects.filter(offerer=structure_a).values_list(
                 "pk", "status", "used_at", "cancellation_limit"
+            )
+        ),
+        sorted(
+            BankAccount.objects.filter(offerer=structure_a).values_list(
+                "pk", "label", "iban", "status", "document"
+            )
+        ),
+        sorted(
+            VenueBankAccountLink.objects.filter(venue__offerer=structure_a).values_list(
+                "pk", "bank_account_id", "timespan"
             )
         ),
         sorted(

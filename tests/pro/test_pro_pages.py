@@ -62,7 +62,8 @@ def test_home_lists_structure_steps_and_territorial_contact(client, pro_a, struc
     assert "Validation de la structure" in content
     assert "Inviter vos collègues" in content
     assert "Ajouter un compte bancaire" in content
-    assert "bientôt disponible" in content
+    # The bank steps link to "Gestion financière" (they were "bientôt disponible" before it).
+    assert reverse("pro:bank_accounts", kwargs={"offerer_id": structure_a.pk}) in content
     assert "Claire Référente" in content
     assert "idf@culturepass.test" in content
 

@@ -9,4 +9,6 @@ urlpatterns = [
     path("offres/", include("culturepass.backoffice.urls_offers")),
     path("beneficiaires/", include("culturepass.backoffice.urls_beneficiaries")),
     path("mises-en-avant/", include("culturepass.backoffice.urls_highlights")),
+    # Bank accounts review, payment runs, custom rules, incidents (staff permission "finance").
+    path("finance/", include("culturepass.backoffice.urls_finance")),
 ]

@@ -35,6 +35,7 @@ from culturepass.core import clock
 from culturepass.core.errors import DomainError
 from culturepass.core.health import worker_state
 from culturepass.core.models import AuditEntry
+from culturepass.finance.services import bank_accounts_under_review
 from culturepass.notifications.models import OutboxEmail
 from culturepass.offers.models import Offer
 
@@ -115,6 +116,19 @@ def _offer_queues(user: User) -> list[Queue]:
     ]
 
 
+def _bank_account_queues(user: User) -> list[Queue]:
+    if not user.has_perm("accounts.finance"):
+        return []
+    return [
+        Queue(
+            label=_("Comptes bancaires à vérifier"),
+            count=bank_accounts_under_review().count(),
+            description=_("Comptes bancaires déposés ou corrigés par les structures."),
+            url=_url_or_none("backoffice:finance_bank_accounts"),
+        )
+    ]
+
+
 def _email_queues(user: User) -> list[Queue]:
     if not user.has_perm("accounts.support"):
         return []
@@ -145,7 +159,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         request,
         "backoffice/dashboard.html",
         {
-            "queues": _structure_queues(user) + _offer_queues(user) + _email_queues(user),
+            "queues": _structure_queues(user)
+            + _offer_queues(user)
+            + _bank_account_queues(user)
+            + _email_queues(user),
             "worker": worker,
         },
     )

@@ -33,4 +33,5 @@ urlpatterns = [
     # Offers: wizard, list, detail (same access rules; walked by the same test).
     path("", include("culturepass.pro.urls_offers")),
     path("", include("culturepass.pro.urls_bookings")),
+    path("", include("culturepass.pro.urls_finance")),
 ]

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from culturepass.bookings.pro_selectors import MonthCount, bookings_per_month
 from culturepass.core import clock
 from culturepass.core.errors import DomainError
+from culturepass.finance.services import offerers_finance_status
 from culturepass.offerers import selectors, services
 from culturepass.offerers.models import Membership, Offerer
 from culturepass.offerers.onboarding import (
@@ -141,6 +142,8 @@ def home(request: HttpRequest) -> HttpResponse:
     offerers = selectors.home_offerers(request.user)
     contacts = selectors.territorial_contacts_by_region({o.region_code for o in offerers})
     monthly = bookings_per_month(offerer_ids=[o.pk for o in offerers], now=now)
+    # Bank set-up of every structure in a fixed number of queries (the home must not grow).
+    finance = offerers_finance_status(offerer_ids=[o.pk for o in offerers], now=now)
     structures = []
     for offerer in offerers:
         urls = {key: _feature_url(name, offerer.pk) for key, name in FEATURE_URL_NAMES.items()}
@@ -150,6 +153,8 @@ def home(request: HttpRequest) -> HttpResponse:
             member_count=offerer.member_count,  # type: ignore[attr-defined]
             open_invitations=offerer.open_invitation_count,  # type: ignore[attr-defined]
             has_offer=offerer.has_offer,  # type: ignore[attr-defined]
+            has_bank_account=finance[offerer.pk].has_bank_account,
+            has_linked_venues=finance[offerer.pk].has_linked_venues,
             available_features={key for key, url in urls.items() if url},
         )
         urls["venues"] = reverse("pro:venue_list", kwargs={"offerer_id": offerer.pk})
@@ -163,6 +168,8 @@ def home(request: HttpRequest) -> HttpResponse:
                 "contact": contacts.get(offerer.region_code),
                 "region_name": selectors.region_name(offerer.region_code),
                 "bookings_chart": _bookings_chart(monthly.get(offerer.pk, [])),
+                "venues_without_account": finance[offerer.pk].venues_without_account,
+                "finance_url": urls.get(FEATURE_BANK_ACCOUNT),
             }
         )
     context = {
