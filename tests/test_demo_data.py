@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from culturepass.accounts.models import User
@@ -16,6 +17,19 @@ from culturepass.core.demo import DEMO_PASSWORD, load_demo
 from culturepass.core.models import AuditEntry
 from culturepass.credit.models import BeneficiaryProfile, CreditAccount, CreditGrant
 from culturepass.credit.schemes import age_on
+from culturepass.finance import selectors as finance_selectors
+from culturepass.finance.invoices import invoice_pdf
+from culturepass.finance.models import (
+    BankAccount,
+    FinanceEvent,
+    Invoice,
+    Payment,
+    PaymentRun,
+    Pricing,
+    VenueBankAccountLink,
+    VenuePricingPointLink,
+)
+from culturepass.finance.services import bank_accounts_under_review
 from culturepass.notifications.models import OutboxEmail
 from culturepass.offerers.models import Offerer, TerritorialContact, Venue
 from culturepass.offers.models import Offer, PriceCategory, Stock, ValidationRule
@@ -23,6 +37,12 @@ from culturepass.offers.selectors import annotate_offers
 from culturepass.offers.status import OfferDisplayStatus
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _private_root(settings, tmp_path):
+    # The demo's bank documents never land in the developer's data directory.
+    settings.PRIVATE_ROOT = tmp_path / "private"
 
 
 def _counts() -> tuple[int, ...]:
@@ -40,6 +60,14 @@ def _counts() -> tuple[int, ...]:
         BeneficiaryProfile.objects.count(),
         CreditAccount.objects.count(),
         CreditGrant.objects.count(),
+        BankAccount.objects.count(),
+        VenueBankAccountLink.objects.count(),
+        VenuePricingPointLink.objects.count(),
+        FinanceEvent.objects.count(),
+        Pricing.objects.count(),
+        PaymentRun.objects.count(),
+        Payment.objects.count(),
+        Invoice.objects.count(),
     )
 
 
@@ -204,3 +232,59 @@ def test_demo_home_has_highlight_blocks_with_visible_offers():
     assert "Les immanquables de l'été" in titles
     assert "Sortir à Lyon" in titles
     assert all(b.hits for b in blocks)
+
+
+def test_the_festival_shows_finance_in_every_state():
+    now = timezone.now()
+    load_demo(now=now, site_url="http://testserver")
+    load_demo(now=timezone.now(), site_url="http://testserver")
+    festival = Offerer.objects.get(name="Festival des Nuits d'Été")
+    head_office = festival.venues.get(is_head_office=True)
+    park = festival.venues.get(siret__isnull=True)
+
+    # An accepted account, linked now to both venues; the park priced against the head office.
+    accepted = BankAccount.objects.get(offerer=festival, status=BankAccount.Status.ACCEPTED)
+    assert accepted.document
+    linked = VenueBankAccountLink.objects.filter(
+        bank_account=accepted, timespan__contains=timezone.now()
+    )
+    assert sorted(linked.values_list("venue_id", flat=True)) == sorted([head_office.pk, park.pk])
+    assert VenuePricingPointLink.objects.get(venue=park).pricing_point == head_office
+
+    # A second account in the staff review queue.
+    [review] = bank_accounts_under_review()
+    assert review.offerer == festival
+
+    # One past run, with a payment and an invoice whose PDF renders.
+    run = PaymentRun.objects.get()
+    assert run.status == PaymentRun.Status.DONE
+    assert run.cutoff < now
+    payment = Payment.objects.get(run=run)
+    assert payment.bank_account == accepted
+    assert payment.amount_cents == 2 * 1500 + 1000
+    invoice = Invoice.objects.get(payment=payment)
+    assert invoice_pdf(invoice).startswith(b"%PDF")
+    assert festival.bookings.filter(status="REIMBURSED").count() == 2
+
+    # Bookings validated since, priced, waiting for the next run.
+    forecast = finance_selectors.payment_forecast(offerer_id=festival.pk, now=timezone.now())
+    [account] = forecast.accounts
+    assert account.bank_account == accepted
+    assert account.payable_count == 1
+    assert forecast.total_payable_cents == 1200
+
+
+def test_the_festival_finance_pages_open(client):
+    load_demo(now=timezone.now(), site_url="http://testserver")
+    festival = Offerer.objects.get(name="Festival des Nuits d'Été")
+    client.force_login(User.objects.get(email="festival@culturepass.demo"))
+    invoice = Invoice.objects.get()
+    for name in ("pro:bank_accounts", "pro:finance_invoices", "pro:finance_forecast"):
+        response = client.get(reverse(name, args=[festival.pk]))
+        assert response.status_code == 200, name
+    response = client.get(reverse("pro:finance_invoice_pdf", args=[festival.pk, invoice.pk]))
+    assert response.content.startswith(b"%PDF")
+    client.force_login(User.objects.get(email="admin@culturepass.demo"))
+    response = client.get(reverse("backoffice:finance_bank_accounts"))
+    assert "Compte de l&#x27;édition d&#x27;hiver" in response.content.decode()
+    assert client.get(reverse("backoffice:finance_runs")).status_code == 200

@@ -13,6 +13,7 @@ weeks ages like a real one: the worker publishes the scheduled offer, dates pass
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,12 +25,19 @@ from django.db import transaction
 from culturepass.accounts import services as account_services
 from culturepass.accounts.models import User
 from culturepass.accounts.roles import ADMINISTRATORS
+from culturepass.bookings import lifecycle as booking_lifecycle
 from culturepass.bookings import services as booking_services
 from culturepass.bookings.models import Booking
 from culturepass.core.audit import SYSTEM, audit_record
 from culturepass.credit import schemes as credit_schemes
 from culturepass.credit import services as credit_services
 from culturepass.credit.models import BeneficiaryProfile
+from culturepass.finance import calendar as finance_calendar
+from culturepass.finance import links as finance_links
+from culturepass.finance import payments as finance_payments
+from culturepass.finance import pricing as finance_pricing
+from culturepass.finance import services as finance_services
+from culturepass.finance.models import BankAccount, PaymentRun
 from culturepass.highlights import services as highlight_services
 from culturepass.highlights.models import HighlightBlock
 from culturepass.offerers import services as offerer_services
@@ -569,6 +577,172 @@ def _demo_bookings(*, young18: User, young17: User, festival: Offerer, now: dt.d
     book(young17, "Le Petit Prince sous chapiteau", 1)
 
 
+# --- Finance ------------------------------------------------------------------------------------
+
+FESTIVAL_ACCOUNT = "Compte courant du festival"
+FESTIVAL_SECOND_ACCOUNT = "Compte de l'édition d'hiver"
+# Valid French IBANs (schwifty checks them); the BIC is deduced from the bank code.
+FESTIVAL_IBAN = "FR7630006000011234567890189"
+FESTIVAL_SECOND_IBAN = "FR7610107001011234567890129"
+PAID_OFFER = "Concert de printemps : Trio Lumière"
+WAITING_OFFER = "Concert surprise au parc"
+
+
+def _bank_document() -> io.BytesIO:
+    """A one-page PDF standing for the scanned RIB (the services check the file's type)."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1)
+    pdf.drawString(72, 760, "Relevé d'identité bancaire (démonstration)")
+    pdf.save()
+    buffer.seek(0)
+    return buffer
+
+
+def _bank_account(
+    *, pro: User, offerer: Offerer, label: str, iban: str, now: dt.datetime
+) -> BankAccount:
+    existing = BankAccount.objects.filter(offerer=offerer, label=label).first()
+    if existing is not None:
+        return existing
+    return finance_services.bank_account_create(
+        actor=pro,
+        offerer=offerer,
+        label=label,
+        iban=iban,
+        bic="",
+        document=_bank_document(),
+        now=now,
+    )
+
+
+def _paid_cutoff(now: dt.datetime) -> dt.datetime:
+    """The latest cutoff at or before ``now`` without a run yet (a worker may already have
+    run an empty one on an older demo database): the demo's past run goes there."""
+    cutoff = finance_calendar.previous_cutoff(finance_calendar.next_cutoff(now))
+    for _ in range(48):
+        if not PaymentRun.objects.filter(cutoff=cutoff).exists():
+            break
+        cutoff = finance_calendar.previous_cutoff(cutoff)
+    return cutoff
+
+
+def _once_at(at: dt.datetime, zone: str) -> RecurrenceRule:
+    local = at.astimezone(ZoneInfo(zone))
+    return _once(local.date(), local.time().replace(second=0, microsecond=0))
+
+
+def _demo_finance(
+    *, staff: User, pro: User, festival: Offerer, park: Venue, now: dt.datetime
+) -> None:
+    """Finance in every state, for the festival: an accepted account linked to both venues
+    (the park, without SIRET, priced against the head office), a second account under review,
+    one past payment run with its payment and invoice, and bookings validated since, priced and
+    waiting for the next run.
+
+    Everything is dated in the past through the services' ``now``: the past concerts and their
+    validations fall in the half-month paid by the latest cutoff that has no run yet. The past
+    offers are the idempotency keys: once they exist, their bookings and the run exist too.
+    All the past bookings are at the park: the head office prices itself only from its own
+    creation (the demo's first load), later than these dates.
+    """
+    head_office = Venue.objects.get(offerer=festival, is_head_office=True)
+    paid_cutoff = _paid_cutoff(now)
+    period_start = finance_calendar.previous_cutoff(paid_cutoff)
+    then = period_start - dt.timedelta(days=3)  # the past offers are created and booked then
+    account_day = period_start - dt.timedelta(days=20)
+
+    account = _bank_account(
+        pro=pro, offerer=festival, label=FESTIVAL_ACCOUNT, iban=FESTIVAL_IBAN, now=account_day
+    )
+    if account.status == BankAccount.Status.UNDER_REVIEW:
+        account = finance_services.bank_account_accept(
+            actor=staff,
+            bank_account=account,
+            message="Justificatif conforme. Rattachez vos lieux pour être remboursés.",
+            now=account_day + dt.timedelta(days=1),
+        )
+    linked_at = account_day + dt.timedelta(days=1, hours=2)
+    if finance_links.pricing_point_link_current(venue_id=park.pk) is None:
+        finance_links.venue_pricing_point_set(
+            actor=pro, venue=park, pricing_point=head_office, now=linked_at
+        )
+    if account.status == BankAccount.Status.ACCEPTED and not account.venue_links.exists():
+        finance_services.bank_account_link_venues(
+            actor=pro, bank_account=account, venue_ids=[head_office.pk, park.pk], now=linked_at
+        )
+
+    if not Offer.objects.filter(offerer=festival, name=PAID_OFFER).exists():
+        hugo = _beneficiary(
+            "jeune-finance@culturepass.demo",
+            first_name="Hugo",
+            last_name="Lefèvre",
+            age=18,
+            street="3 place Bellecour",
+            postal_code="69002",
+            city="Lyon",
+            staff=staff,
+            now=then - dt.timedelta(hours=2),
+        )
+        since = now - paid_cutoff  # time since the paid cutoff: the waiting bookings fit in it
+        concerts = (
+            (PAID_OFFER, 1500, 2, period_start + dt.timedelta(days=2, hours=19)),
+            ("Bal folk de la mi-saison", 1000, 1, period_start + dt.timedelta(days=5, hours=19)),
+            (WAITING_OFFER, 1200, 1, paid_cutoff + since / 2),
+        )
+        bookings = []
+        for name, price, quantity, start in concerts:
+            offer, created = _demo_offer(
+                actor=pro,
+                venue=park,
+                now=then,
+                spec=DemoOffer(
+                    name=name,
+                    subcategory_id="CONCERT",
+                    description="Un concert passé, pour montrer les remboursements.",
+                    prices=(("Tarif unique", price),),
+                    rule=_once_at(start, park.timezone),
+                    quantity=50,
+                    withdrawal_type=Offer.Withdrawal.NO_TICKET,
+                    extra_data={"musicType": "800", "musicSubType": "-1"},
+                ),
+            )
+            if created:
+                offer_services.offer_publish(actor=pro, offer=offer, now=then)
+            stock = Stock.objects.get(offer=offer)
+            bookings.append(
+                booking_services.booking_create(
+                    beneficiary=hugo, stock_id=stock.pk, quantity=quantity, now=then
+                )
+            )
+        paid, paid_too, waiting = bookings
+        # Validated at the door, an hour after the start.
+        for booking in (paid, paid_too):
+            used_at = Stock.objects.get(pk=booking.stock_id).beginning_datetime + dt.timedelta(
+                hours=1
+            )
+            booking_lifecycle.booking_use(actor=pro, booking_id=booking.pk, now=used_at)
+        finance_payments.payment_run_execute(
+            cutoff=paid_cutoff, actor=staff, now=paid_cutoff + min(since / 4, dt.timedelta(hours=1))
+        )
+        booking_lifecycle.booking_use(
+            actor=pro, booking_id=waiting.pk, now=paid_cutoff + since * 3 / 4
+        )
+    # Priced now, paid by the next run (the worker's periodic job does the same).
+    finance_pricing.pricing_price_due(now=now)
+
+    # A second account, deposited two days ago, waiting in the staff review queue.
+    _bank_account(
+        pro=pro,
+        offerer=festival,
+        label=FESTIVAL_SECOND_ACCOUNT,
+        iban=FESTIVAL_SECOND_IBAN,
+        now=now - dt.timedelta(days=2),
+    )
+
+
 def load_demo(*, now: dt.datetime, site_url: str) -> list[DemoLogin]:
     staff = _user(
         "admin@culturepass.demo",
@@ -703,6 +877,7 @@ def load_demo(*, now: dt.datetime, site_url: str) -> list[DemoLogin]:
     )
     _demo_highlights(staff=staff, festival=festival, now=now)
     _demo_bookings(young18=young18, young17=young17, festival=festival, now=now)
+    _demo_finance(staff=staff, pro=festival_pro, festival=festival, park=park, now=now)
     return [
         DemoLogin("staff (backoffice)", staff.email, DEMO_PASSWORD, f"{site_url}/backoffice/"),
         DemoLogin(
