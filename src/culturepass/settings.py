@@ -270,6 +270,12 @@ BOOKING_REMINDER_HOURS = int(os.environ.get("BOOKING_REMINDER_HOURS", "24"))
 GUICHET_THROTTLE_USER_LIMIT = int(os.environ.get("GUICHET_THROTTLE_USER_LIMIT", "10"))
 GUICHET_THROTTLE_IP_LIMIT = int(os.environ.get("GUICHET_THROTTLE_IP_LIMIT", "30"))
 GUICHET_THROTTLE_WINDOW_SECONDS = int(os.environ.get("GUICHET_THROTTLE_WINDOW_SECONDS", "60"))
+# Webhooks (partner API): a structure's URL must be https and resolve to a public address, so
+# the worker cannot be aimed at the platform's own network (SSRF). Both are relaxed in
+# development, the demo and the test suite, where receivers listen on http://127.0.0.1.
+_webhooks_relaxed = DEBUG or DEMO_MODE or env_bool("CULTUREPASS_TESTING", False)
+WEBHOOKS_ALLOW_HTTP = env_bool("WEBHOOKS_ALLOW_HTTP", _webhooks_relaxed)
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", _webhooks_relaxed)
 # The account payment runs transfer from (debtor of the SEPA credit-transfer file). The demo
 # default is a well-formed test IBAN/BIC: set the real ones in production.
 FINANCE_DEBTOR = {

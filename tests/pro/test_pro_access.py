@@ -29,6 +29,7 @@ from culturepass.finance.models import (
     VenueBankAccountLink,
 )
 from culturepass.finance.services import bank_account_create
+from culturepass.notifications.models import WebhookDelivery
 from culturepass.offerers.models import Invitation, Membership, Offerer, Venue
 from culturepass.offerers.services import (
     VenueInput,
@@ -184,9 +185,29 @@ def world(structure_a, structure_b, pro_a, settings, tmp_path):
         date=dt.date(2026, 3, 1),
         created_at=now,
     )
+    # A partner API key of A (the "Intégrations" pages name it).
+    from culturepass.api.partner.keys import partner_api_key_create
+
+    api_key, _clear = partner_api_key_create(
+        actor=pro_a, offerer=structure_a, label="Billetterie", now=now
+    )
+    # A webhook of A with one delivery (the webhook pages name both).
+    from culturepass.notifications.webhooks import webhook_create, webhook_send_test
+
+    webhook = webhook_create(
+        actor=pro_a,
+        offerer=structure_a,
+        url="http://127.0.0.1:9/hook",
+        events=["booking.created"],
+        now=now,
+    )
+    delivery = webhook_send_test(actor=pro_a, webhook=webhook, now=now)
     return {
         "values": {
             "offerer_id": [structure_a.pk],
+            "api_key_id": [api_key.pk],
+            "webhook_id": [webhook.pk],
+            "delivery_id": [delivery.pk],
             "venue_id": [venue.pk, Venue.objects.get(offerer=structure_a, is_head_office=True).pk],
             "membership_id": [pending.pk, member.pk, admin.pk],
             "token": [open_invitation.token],
@@ -250,6 +271,11 @@ def state_of_a(structure_a: Offerer) -> tuple:
         sorted(
             Stock.objects.filter(offer__offerer=structure_a).values_list(
                 "pk", "beginning_datetime", "booking_limit_datetime", "quantity", "is_soft_deleted"
+            )
+        ),
+        sorted(
+            WebhookDelivery.objects.filter(webhook__offerer=structure_a).values_list(
+                "pk", "webhook__url", "webhook__events", "status", "next_attempt_at"
             )
         ),
     )

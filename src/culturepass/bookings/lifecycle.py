@@ -39,19 +39,24 @@ from culturepass.bookings.services import (
     format_local_time,
 )
 from culturepass.catalog import catalogue
+from culturepass.core.actors import is_partner
 from culturepass.core.audit import AUTO, audit_record, snapshot
 from culturepass.core.errors import DomainError, NotFound
 from culturepass.core.throttle import Throttled, throttle_hit, throttle_refund
 from culturepass.credit.models import CreditAccount
 from culturepass.finance.events import finance_events_on_unuse, finance_events_on_use
 from culturepass.finance.models import FinanceEvent
+from culturepass.notifications.models import Webhook
 from culturepass.notifications.services import email_enqueue
+from culturepass.notifications.webhooks import webhooks_emit
 from culturepass.offerers.models import Membership, Offerer
 from culturepass.offers.models import MAX_STOCK_QUANTITY, Offer, Stock
 
 __all__ = [
     "Throttled",
+    "booking_cancel_by_offerer",
     "booking_check_usable",
+    "booking_find_by_code",
     "booking_find_for_pro",
     "booking_unuse",
     "booking_use",
@@ -108,7 +113,14 @@ def _is_backoffice(actor: Any) -> bool:
 
 
 def _offerer_scope(actor: Any) -> Q:
-    """The structures ``actor`` works for (validated memberships; staff: all)."""
+    """The structures ``actor`` works for (validated memberships; staff: all; a partner API
+    key: its structure, restricted to its venues when it has some)."""
+    if is_partner(actor):
+        scope = Q(offerer_id=actor.offerer_id)
+        if actor.venue_ids is not None:
+            # Offers and bookings both carry venue_id, so the same Q serves both querysets.
+            scope &= Q(venue_id__in=sorted(actor.venue_ids))
+        return scope
     if _is_backoffice(actor):
         return Q()
     if not getattr(actor, "pk", None) or not getattr(actor, "is_active", True):
@@ -346,6 +358,7 @@ def booking_use(*, actor: Any, booking_id: int, now: dt.datetime) -> Booking:
             after=snapshot(booking, _AUDITED),
             offerer_id=booking.offerer_id,
         )
+        webhooks_emit(event=Webhook.Event.BOOKING_USED, bookings=[booking], now=now)
     return booking
 
 
@@ -467,6 +480,7 @@ def _cancel(
         )
     _seats_back(bookings)
     _credit_back(bookings, now)
+    webhooks_emit(event=Webhook.Event.BOOKING_CANCELLED, bookings=bookings, now=now)
 
 
 def _summary_rows(
@@ -620,6 +634,97 @@ def offer_cancel_by_offerer(*, actor: Any, offer_id: int, now: dt.datetime) -> i
             offerer_id=offer.offerer_id,
         )
     return count
+
+
+# --- one booking, by the offerer (partner API) ----------------------------------------------
+
+
+def booking_find_by_code(*, actor: Any, code: str) -> Booking:
+    """The booking with ``code`` (any case, spaces ignored) within ``actor``'s scope, any
+    status; ``booking_not_found`` otherwise (unknown and out-of-scope codes read the same).
+
+    Unlike :func:`booking_find_for_pro` this does not throttle wrong codes: it serves the
+    partner API, whose keys are rate-limited as a whole (a box office scanning tickets
+    must not be locked out by a few misreads).
+    """
+    normalized = rules.normalize_code(code or "")
+    booking = None
+    if _looks_like_code(normalized):
+        booking = (
+            Booking.objects.select_related(
+                "beneficiary", "offer", "offerer", "venue", "stock", "stock__price_category"
+            )
+            .filter(_offerer_scope(actor), code=normalized)
+            .first()
+        )
+    if booking is None:
+        raise BookingNotFound(
+            _("Cette contremarque n'existe pas ou n'est pas rattachée à votre structure."),
+            field="code",
+        )
+    return booking
+
+
+def booking_cancel_by_offerer(*, actor: Any, booking_id: int, now: dt.datetime) -> Booking:
+    """Cancel one booking on the structure's side (reason OFFERER): seats and credit come
+    back, the beneficiary gets the "cancelled by the structure" email and the pro a summary,
+    audit and webhooks as for a whole date.
+
+    Refusals: ``booking_not_found``, ``already_cancelled``, ``booking_already_used`` (a
+    validated booking: undo the validation first), ``booking_reimbursed``, and
+    ``cancellation_too_late`` for an event booking past its cancellation limit (from then
+    on the beneficiary counts on it: only cancelling the whole date remains).
+    """
+    with transaction.atomic():
+        # Lock order: booking → stock → credit (_cancel's UPDATEs take the last two).
+        booking = _lock_booking_for_pro(actor, booking_id)
+        offer: Offer = booking.offer
+        if booking.status == Booking.Status.REIMBURSED or booking.reimbursed_at is not None:
+            raise BookingError(
+                _("Cette réservation a déjà été remboursée."), code="booking_reimbursed"
+            )
+        if booking.status == Booking.Status.CANCELLED:
+            raise BookingError(_("Cette réservation est déjà annulée."), code="already_cancelled")
+        if booking.status == Booking.Status.USED:
+            raise BookingError(
+                _("Cette réservation a déjà été validée : elle ne peut plus être annulée."),
+                code="booking_already_used",
+            )
+        limit = booking.cancellation_limit
+        if _is_event(offer) and limit is not None and now > limit:
+            raise BookingError(
+                _("Cette réservation n'est plus annulable depuis le %(date)s.")
+                % {"date": format_local_datetime(limit, offer.timezone)},
+                code="cancellation_too_late",
+            )
+        _cancel(
+            [booking],
+            actor=actor,
+            reason=Booking.CancellationReason.OFFERER,
+            action="booking.cancel_by_offerer",
+            now=now,
+        )
+        stocks = {booking.stock_id: booking.stock}
+        booking.stock.offer = offer
+        offer.venue = booking.venue
+        _email_beneficiaries(
+            [booking],
+            stocks=stocks,
+            offer=offer,
+            template="emails/bookings/cancelled_by_offerer_beneficiary",
+            now=now,
+        )
+        _email_pro(
+            offer=offer,
+            template="emails/bookings/cancelled_by_offerer_pro",
+            context={
+                "count": 1,
+                "scope": format_local_datetime(booking.stock.beginning_datetime, offer.timezone),
+                "bookings": _summary_rows([booking], stocks, offer.timezone),
+            },
+            now=now,
+        )
+    return booking
 
 
 # --- postpone ------------------------------------------------------------------------------
@@ -884,6 +989,7 @@ def bookings_auto_validate(*, now: dt.datetime, batch_size: int = _BATCH) -> int
                     offerer_id=booking.offerer_id,
                 )
             finance_events_on_use(bookings=batch, now=now)
+            webhooks_emit(event=Webhook.Event.BOOKING_USED, bookings=batch, now=now)
         total += len(batch)
         if len(batch) < batch_size:
             return total

@@ -31,7 +31,9 @@ from culturepass.catalog import catalogue
 from culturepass.core.audit import audit_record, snapshot
 from culturepass.core.errors import DomainError, NotFound
 from culturepass.credit.models import BeneficiaryProfile, CreditAccount
+from culturepass.notifications.models import Webhook
 from culturepass.notifications.services import RenderedEmail, email_render, emails_enqueue
+from culturepass.notifications.webhooks import webhooks_emit
 from culturepass.offerers.models import Offerer, Venue
 from culturepass.offers.models import Offer, Stock
 
@@ -390,6 +392,8 @@ def _write_booking(*, plan: _Plan, beneficiary: Any, now: dt.datetime) -> Bookin
         offerer_id=booking.offerer_id,
     )
     emails_enqueue(emails, now=now)
+    # Partner webhooks: one query when the structure has none subscribed (the usual case).
+    webhooks_emit(event=Webhook.Event.BOOKING_CREATED, bookings=[booking], now=now)
     # The row locks come last, stock then credit. Relative updates: with the conditions
     # they re-check under the lock; without them (_LOCK_ROWS off) the CHECK constraints
     # still see the true totals and refuse an oversell.
@@ -556,6 +560,7 @@ def booking_cancel_by_beneficiary(
         _notify(
             booking=booking, beneficiary=beneficiary, stock=booking.stock, kind="cancel", now=now
         )
+        webhooks_emit(event=Webhook.Event.BOOKING_CANCELLED, bookings=[booking], now=now)
         return booking
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from procrastinate.contrib.django import app
 
+from culturepass.api import tasks as api_tasks
 from culturepass.bookings import tasks as booking_tasks
 from culturepass.credit import tasks as credit_tasks
 from culturepass.finance import pricing_tasks as finance_pricing_tasks
@@ -18,6 +19,11 @@ from culturepass.offers import tasks as offer_tasks
 # Emails whose first delivery failed (provider outage) are retried from here.
 app.periodic(cron="* * * * *", periodic_id="deliver_due_emails")(
     notification_tasks.deliver_due_emails
+)
+
+# Webhook deliveries due for a retry (backoff) or whose first job was lost (partner API).
+app.periodic(cron="* * * * *", periodic_id="deliver_due_webhooks")(
+    notification_tasks.deliver_due_webhooks
 )
 
 # Scheduled offer publications: the offer goes public in the minute of its date.
@@ -45,3 +51,6 @@ app.periodic(cron="5 * * * *", periodic_id="finance_run_due_payments")(
 # Finance (issue 6): price the finance events whose pricing date has come, in order per
 # pricing point (advisory lock per pricing point: overlapping runs price nothing twice).
 app.periodic(cron="*/10 * * * *", periodic_id="finance_price_due")(finance_pricing_tasks.price_due)
+
+# Partner API (issue 7): Idempotency-Key records are kept 24 h, then purged hourly.
+app.periodic(cron="23 * * * *", periodic_id="api_purge_idempotency")(api_tasks.purge_idempotency)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from procrastinate.contrib.django import app
 
 from culturepass.core import clock
-from culturepass.notifications import services
+from culturepass.notifications import services, webhooks
 
 
 @app.task(name="notifications.deliver_email", queue="emails", retry=False)
@@ -16,3 +16,15 @@ def deliver_email(email_id: int) -> None:
 @app.task(name="notifications.deliver_due_emails", queue="emails", retry=False)
 def deliver_due_emails(timestamp: int) -> None:
     services.outbox_deliver_due(now=clock.now())
+
+
+@app.task(name="notifications.deliver_webhook", queue="webhooks", retry=False)
+def deliver_webhook(delivery_id: int) -> None:
+    # As for emails, retries are scheduled by the delivery row (next_attempt_at) and
+    # picked up by the sweep below, not by procrastinate's retry.
+    webhooks.webhook_deliver(delivery_id=delivery_id, now=clock.now())
+
+
+@app.task(name="notifications.deliver_due_webhooks", queue="webhooks", retry=False)
+def deliver_due_webhooks(timestamp: int) -> None:
+    webhooks.webhook_deliver_due(now=clock.now())

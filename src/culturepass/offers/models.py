@@ -18,6 +18,8 @@ MAX_PRICE_CATEGORIES = 50
 MAX_STOCK_QUANTITY = 1_000_000
 MAX_NAME_LENGTH = 90
 MAX_DESCRIPTION_LENGTH = 10_000
+# A partner's own identifier of an event, price category or date (partner API).
+MAX_ID_AT_PROVIDER_LENGTH = 70
 
 
 class Offer(models.Model):
@@ -95,6 +97,16 @@ class Offer(models.Model):
     )
     # Last wizard step saved, so a draft can be resumed where it was left.
     wizard_step = models.CharField(max_length=32, blank=True)
+    # Partner API: a publication asked for while the offer was still incomplete (no dates
+    # yet). At or before now: publish as soon as it is complete; later: schedule it then.
+    pending_publication_datetime = models.DateTimeField(null=True, blank=True)
+    # NULL, not "", when unset: the partial unique constraint skips NULLs.
+    id_at_provider = models.CharField(  # noqa: DJ001
+        _("identifiant chez le partenaire"),
+        max_length=MAX_ID_AT_PROVIDER_LENGTH,
+        null=True,
+        blank=True,
+    )
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -133,6 +145,11 @@ class Offer(models.Model):
                 condition=Q(rejection_reason="") | Q(validation="REJECTED"),
                 name="offer_rejection_reason_only_when_rejected",
             ),
+            models.UniqueConstraint(
+                fields=["venue", "id_at_provider"],
+                condition=Q(id_at_provider__isnull=False),
+                name="offer_id_at_provider_unique_per_venue",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -165,6 +182,13 @@ class PriceCategory(models.Model):
     offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="price_categories")
     label = models.CharField(_("intitulé"), max_length=50)
     price_cents = models.PositiveIntegerField(_("prix"))
+    # NULL, not "", when unset: the partial unique constraint skips NULLs.
+    id_at_provider = models.CharField(  # noqa: DJ001
+        _("identifiant chez le partenaire"),
+        max_length=MAX_ID_AT_PROVIDER_LENGTH,
+        null=True,
+        blank=True,
+    )
     created_at = models.DateTimeField()
 
     class Meta:
@@ -181,6 +205,11 @@ class PriceCategory(models.Model):
             models.CheckConstraint(
                 condition=GreaterThanOrEqual(Length("label"), 1),
                 name="price_category_label_not_empty",
+            ),
+            models.UniqueConstraint(
+                fields=["offer", "id_at_provider"],
+                condition=Q(id_at_provider__isnull=False),
+                name="price_category_id_at_provider_unique",
             ),
         ]
 
@@ -205,6 +234,13 @@ class Stock(models.Model):
     quantity = models.PositiveIntegerField(_("nombre de places"), null=True, blank=True)
     booked_quantity = models.PositiveIntegerField(default=0)
     is_soft_deleted = models.BooleanField(default=False)
+    # NULL, not "", when unset: the partial unique constraint skips NULLs.
+    id_at_provider = models.CharField(  # noqa: DJ001
+        _("identifiant chez le partenaire"),
+        max_length=MAX_ID_AT_PROVIDER_LENGTH,
+        null=True,
+        blank=True,
+    )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -232,6 +268,12 @@ class Stock(models.Model):
             models.CheckConstraint(
                 condition=Q(booking_limit_datetime__lte=models.F("beginning_datetime")),
                 name="stock_booking_limit_before_start",
+            ),
+            # Deleted dates free their identifier: a partner may post the date again.
+            models.UniqueConstraint(
+                fields=["offer", "id_at_provider"],
+                condition=Q(id_at_provider__isnull=False, is_soft_deleted=False),
+                name="stock_id_at_provider_unique",
             ),
         ]
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
@@ -28,12 +29,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from culturepass.catalog import catalogue
+from culturepass.core.actors import acts_for, is_partner, user_or_none
 from culturepass.core.audit import AUTO, audit_record, snapshot
 from culturepass.core.errors import DomainError, InvalidTransition, NotFound, PermissionDenied
 from culturepass.notifications.services import email_enqueue
@@ -42,6 +44,7 @@ from culturepass.offerers.services import locate, parse_coordinate
 from culturepass.offers import compliance, images
 from culturepass.offers.models import (
     MAX_DESCRIPTION_LENGTH,
+    MAX_ID_AT_PROVIDER_LENGTH,
     MAX_NAME_LENGTH,
     MAX_PRICE_CATEGORIES,
     MAX_PRICE_CENTS,
@@ -138,8 +141,10 @@ OFFER_FIELDS = [
     "publication_datetime",
     "booking_allowed_datetime",
     "wizard_step",
+    "pending_publication_datetime",
+    "id_at_provider",
 ]
-PRICE_CATEGORY_FIELDS = ["offer", "label", "price_cents"]
+PRICE_CATEGORY_FIELDS = ["offer", "label", "price_cents", "id_at_provider"]
 STOCK_FIELDS = [
     "offer",
     "price_category",
@@ -148,6 +153,7 @@ STOCK_FIELDS = [
     "quantity",
     "booked_quantity",
     "is_soft_deleted",
+    "id_at_provider",
 ]
 IMAGE_FIELDS = ["offer", "original", "width", "height", "credit", "renditions"]
 RULE_FIELDS = ["name", "kind", "parameters", "is_active"]
@@ -208,7 +214,12 @@ def _rejected() -> DomainError:
 # --- access -----------------------------------------------------------------------------------
 
 
-def _is_member(actor: Any, offerer_id: int) -> bool:
+def _is_member(actor: Any, offerer_id: int, venue_id: int | None = None) -> bool:
+    """May ``actor`` act for this structure (and venue)? A partner API key acts for its own
+    structure only, and only for the venues it reaches; a user needs a validated membership."""
+    partner = acts_for(actor, offerer_id)
+    if partner is not None:
+        return partner and (venue_id is None or actor.reaches_venue(venue_id))
     if not getattr(actor, "pk", None) or not getattr(actor, "is_active", True):
         return False
     return Membership.objects.filter(
@@ -216,10 +227,19 @@ def _is_member(actor: Any, offerer_id: int) -> bool:
     ).exists()
 
 
-def _member_offerer_ids(actor: Any) -> QuerySet[Membership, int]:
-    return Membership.objects.filter(
-        user=actor if getattr(actor, "pk", None) else None, status=Membership.Status.VALIDATED
-    ).values_list("offerer_id", flat=True)
+def _offer_scope(actor: Any) -> Q:
+    """The offers ``actor`` may act on, as a filter (same rule as :func:`_is_member`)."""
+    if is_partner(actor):
+        scope = Q(offerer_id=actor.offerer_id)
+        if actor.venue_ids is not None:
+            scope &= Q(venue_id__in=sorted(actor.venue_ids))
+        return scope
+    return Q(
+        offerer_id__in=Membership.objects.filter(
+            user=actor if getattr(actor, "pk", None) else None,
+            status=Membership.Status.VALIDATED,
+        ).values_list("offerer_id", flat=True)
+    )
 
 
 def _ensure_offerer_open(offerer: Offerer) -> None:
@@ -239,7 +259,7 @@ def _lock_offer(actor: Any, offer: Offer | int, *, editable: bool = True) -> Off
         .filter(pk=pk)
         .first()
     )
-    if locked is None or not _is_member(actor, locked.offerer_id):
+    if locked is None or not _is_member(actor, locked.offerer_id, locked.venue_id):
         raise _not_found()
     if editable:
         if locked.validation == V.REJECTED:
@@ -302,6 +322,23 @@ def _clean_email(value: str | None, *, field: str, required: bool = False) -> st
             _("Saisissez une adresse email valide."), code="email_invalid", field=field
         ) from None
     return email
+
+
+def clean_id_at_provider(value: str | None) -> str | None:
+    """A partner's identifier (partner API), stripped; blank is None. ``ValueError`` when
+    longer than 70 characters (the API validates the length before calling)."""
+    clean = (value or "").strip()
+    if len(clean) > MAX_ID_AT_PROVIDER_LENGTH:
+        raise ValueError("id_at_provider is longer than 70 characters")
+    return clean or None
+
+
+def _id_at_provider_taken() -> DomainError:
+    return DomainError(
+        _("Cet identifiant est déjà utilisé."),
+        code="id_at_provider_taken",
+        field="id_at_provider",
+    )
 
 
 def _save(offer: Offer, now: dt.datetime) -> None:
@@ -381,7 +418,7 @@ def offer_create_draft(*, actor: Any, venue: Venue, subcategory_id: str, now: dt
     sub = _selectable_subcategory(subcategory_id)
     with transaction.atomic():
         locked_venue = Venue.objects.select_related("offerer").filter(pk=venue.pk).first()
-        if locked_venue is None or not _is_member(actor, locked_venue.offerer_id):
+        if locked_venue is None or not _is_member(actor, locked_venue.offerer_id, locked_venue.pk):
             raise NotFound(_("Ce lieu n'existe pas."), code="not_found", field="venue")
         _ensure_offerer_open(locked_venue.offerer)
         offer = Offer(
@@ -399,7 +436,7 @@ def offer_create_draft(*, actor: Any, venue: Venue, subcategory_id: str, now: dt
             accessibility_mental=locked_venue.accessibility_mental,
             validation=V.DRAFT,
             wizard_step="category",
-            created_by=actor,
+            created_by=user_or_none(actor),
             created_at=now,
             updated_at=now,
         )
@@ -929,11 +966,19 @@ def _lock_price_category(actor: Any, price_category: PriceCategory) -> tuple[Off
 
 
 def price_category_add(
-    *, actor: Any, offer: Offer, label: str, price_cents: int, now: dt.datetime
+    *,
+    actor: Any,
+    offer: Offer,
+    label: str,
+    price_cents: int,
+    id_at_provider: str | None = None,
+    now: dt.datetime,
 ) -> PriceCategory:
     """Add a price category ("Ajouter un tarif"): price 0-30,000 cents, a blank label is
-    "Tarif unique", at most 50 per offer, (label, price) unique per offer."""
+    "Tarif unique", at most 50 per offer, (label, price) unique per offer, and the partner's
+    identifier (partner API) unique per offer (``id_at_provider_taken``)."""
     clean_label, price = _clean_price_category(label, price_cents)
+    provider_id = clean_id_at_provider(id_at_provider)
     with transaction.atomic():
         # The offer lock serialises adds: two can't both see 49 and make 51.
         locked = _lock_offer(actor, offer)
@@ -946,8 +991,14 @@ def price_category_add(
             )
         if existing.filter(label=clean_label, price_cents=price).exists():
             raise _duplicate_price_category()
+        if provider_id is not None and existing.filter(id_at_provider=provider_id).exists():
+            raise _id_at_provider_taken()
         price_category = PriceCategory.objects.create(
-            offer=locked, label=clean_label, price_cents=price, created_at=now
+            offer=locked,
+            label=clean_label,
+            price_cents=price,
+            id_at_provider=provider_id,
+            created_at=now,
         )
         _advance_step(locked, "prices")
         locked.updated_at = now
@@ -964,10 +1015,20 @@ def price_category_add(
 
 
 def price_category_update(
-    *, actor: Any, price_category: PriceCategory, label: str, price_cents: int, now: dt.datetime
+    *,
+    actor: Any,
+    price_category: PriceCategory,
+    label: str,
+    price_cents: int,
+    id_at_provider: str | _Unset | None = UNSET,
+    now: dt.datetime,
 ) -> PriceCategory:
-    """Rename or reprice a price category; its occurrences follow (they point at it)."""
+    """Rename or reprice a price category; its occurrences follow (they point at it).
+    ``id_at_provider`` (partner API) changes only when given."""
     clean_label, price = _clean_price_category(label, price_cents)
+    provider_id = (
+        UNSET if isinstance(id_at_provider, _Unset) else clean_id_at_provider(id_at_provider)
+    )
     with transaction.atomic():
         offer, locked = _lock_price_category(actor, price_category)
         if (
@@ -976,11 +1037,20 @@ def price_category_update(
             .exists()
         ):
             raise _duplicate_price_category()
+        if (
+            isinstance(provider_id, str)
+            and PriceCategory.objects.filter(offer=offer, id_at_provider=provider_id)
+            .exclude(pk=locked.pk)
+            .exists()
+        ):
+            raise _id_at_provider_taken()
         before = snapshot(locked, PRICE_CATEGORY_FIELDS)
         locked.label = clean_label
         locked.price_cents = price
+        if not isinstance(provider_id, _Unset):
+            locked.id_at_provider = provider_id
         if snapshot(locked, PRICE_CATEGORY_FIELDS) != before:
-            locked.save(update_fields=["label", "price_cents"])
+            locked.save(update_fields=["label", "price_cents", "id_at_provider"])
             offer.updated_at = now
             offer.save(update_fields=["updated_at"])
             audit_record(
@@ -1149,6 +1219,102 @@ def stocks_generate(
     return expansion
 
 
+@dataclass(frozen=True)
+class NewStock:
+    """One occurrence given explicitly (partner API), rather than by a recurrence rule."""
+
+    price_category_id: int
+    beginning_datetime: dt.datetime
+    booking_limit_datetime: dt.datetime
+    quantity: int | None  # None: unlimited
+    id_at_provider: str | None = None
+
+
+def stocks_add(
+    *, actor: Any, offer: Offer, stocks: Sequence[NewStock], now: dt.datetime
+) -> list[Stock]:
+    """Create the given occurrences, in order (partner API ``POST …/dates``).
+
+    All or nothing. Raises :class:`ValidationErrors` keyed ``<index>.<field>`` (fields
+    ``price_category``, ``beginning_datetime``, ``booking_limit_datetime``, ``quantity``,
+    ``id_at_provider``) for: a price category of another offer, a start not in the future, a
+    booking limit after the start, a quantity outside 0-1,000,000, an occurrence the offer
+    already has (same start and price category) or an identifier already used; and
+    ``too_many_occurrences`` past 2,500 live occurrences.
+    """
+    for item in stocks:
+        _aware(item.beginning_datetime, "beginning_datetime")
+        _aware(item.booking_limit_datetime, "booking_limit_datetime")
+    with transaction.atomic():
+        locked = _lock_offer(actor, offer)
+        live = _live_stocks(locked)
+        existing_count = live.count()
+        if existing_count + len(stocks) > MAX_OCCURRENCES_PER_OFFER:
+            raise DomainError(
+                _("Une offre peut avoir au plus %(max)s dates : celle-ci en aurait %(total)s.")
+                % {"max": MAX_OCCURRENCES_PER_OFFER, "total": existing_count + len(stocks)},
+                code="too_many_occurrences",
+                field="stocks",
+            )
+        own = set(PriceCategory.objects.filter(offer=locked).values_list("pk", flat=True))
+        taken_slots = set(live.values_list("beginning_datetime", "price_category_id"))
+        taken_ids = set(
+            live.filter(id_at_provider__isnull=False).values_list("id_at_provider", flat=True)
+        )
+        errors: dict[str, str] = {}
+        rows: list[Stock] = []
+        for index, item in enumerate(stocks):
+            provider_id = clean_id_at_provider(item.id_at_provider)
+            if item.price_category_id not in own:
+                errors[f"{index}.price_category"] = _("Ce tarif n'appartient pas à cette offre.")
+            if item.beginning_datetime <= now:
+                errors[f"{index}.beginning_datetime"] = _("Choisissez une date à venir.")
+            elif (item.beginning_datetime, item.price_category_id) in taken_slots:
+                errors[f"{index}.beginning_datetime"] = _("Cette date existe déjà pour ce tarif.")
+            if item.booking_limit_datetime > item.beginning_datetime:
+                errors[f"{index}.booking_limit_datetime"] = _(
+                    "La date limite de réservation ne peut pas être après le début de l'événement."
+                )
+            if item.quantity is not None and not 0 <= item.quantity <= MAX_STOCK_QUANTITY:
+                errors[f"{index}.quantity"] = _(
+                    "Le nombre de places doit être compris entre 0 et 1 000 000."
+                )
+            if provider_id is not None and provider_id in taken_ids:
+                errors[f"{index}.id_at_provider"] = _("Cet identifiant est déjà utilisé.")
+            taken_slots.add((item.beginning_datetime, item.price_category_id))
+            if provider_id is not None:
+                taken_ids.add(provider_id)
+            rows.append(
+                Stock(
+                    offer=locked,
+                    price_category_id=item.price_category_id,
+                    beginning_datetime=item.beginning_datetime,
+                    booking_limit_datetime=item.booking_limit_datetime,
+                    quantity=item.quantity,
+                    booked_quantity=0,
+                    id_at_provider=provider_id,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        if errors:
+            raise ValidationErrors(errors)
+        created = Stock.objects.bulk_create(rows, batch_size=500)
+        if created:
+            _advance_step(locked, "stocks")
+            locked.updated_at = now
+            locked.save(update_fields=["wizard_step", "updated_at"])
+            audit_record(
+                actor=actor,
+                action="stock.add",
+                obj=locked,
+                now=now,
+                after={"created": [s.pk for s in created]},
+                offerer_id=locked.offerer_id,
+            )
+    return created
+
+
 def _lock_stock(actor: Any, stock: Stock) -> tuple[Offer, Stock]:
     offer_id = Stock.objects.filter(pk=stock.pk).values_list("offer_id", flat=True).first()
     if offer_id is None:
@@ -1174,9 +1340,18 @@ def stock_update(
     beginning_datetime: dt.datetime | _Unset = UNSET,
     booking_limit_datetime: dt.datetime | _Unset = UNSET,
     quantity: int | _Unset | None = UNSET,
+    available_quantity: int | _Unset | None = UNSET,
+    price_category: PriceCategory | int | _Unset = UNSET,
+    id_at_provider: str | _Unset | None = UNSET,
     now: dt.datetime,
 ) -> Stock:
     """Edit one future occurrence: its start, booking limit and quantity (None = unlimited).
+
+    ``available_quantity`` (partner API) is the seats still to sell: the stored quantity
+    becomes it plus the seats booked, read under the lock (None = unlimited; not with
+    ``quantity``). ``price_category`` moves the occurrence to another price category of the
+    offer (bookings made keep their price); ``id_at_provider`` is the partner's identifier,
+    unique among the offer's live occurrences.
 
     Past occurrences are read-only (``stock_past``). The quantity never goes below the seats
     already booked; the booking limit is never after the start (moving the start alone
@@ -1190,15 +1365,50 @@ def stock_update(
     ):
         if isinstance(value, dt.datetime):
             _aware(value, name)
+    if not isinstance(quantity, _Unset) and not isinstance(available_quantity, _Unset):
+        raise ValueError("give quantity or available_quantity, not both")
+    provider_id = (
+        UNSET if isinstance(id_at_provider, _Unset) else clean_id_at_provider(id_at_provider)
+    )
     errors: dict[str, str] = {}
-    if quantity is not UNSET and quantity is not None:
-        if isinstance(quantity, bool) or not isinstance(quantity, int):
-            errors["quantity"] = _("Indiquez un nombre de places.")
-        elif not 0 <= quantity <= MAX_STOCK_QUANTITY:
-            errors["quantity"] = _("Le nombre de places doit être compris entre 0 et 1 000 000.")
+    for given in (quantity, available_quantity):
+        if given is not UNSET and given is not None:
+            if isinstance(given, bool) or not isinstance(given, int):
+                errors["quantity"] = _("Indiquez un nombre de places.")
+            elif not 0 <= given <= MAX_STOCK_QUANTITY:
+                errors["quantity"] = _(
+                    "Le nombre de places doit être compris entre 0 et 1 000 000."
+                )
     with transaction.atomic():
         offer, locked = _lock_stock(actor, stock)
         _refuse_past(locked, now)
+        if isinstance(available_quantity, int) and "quantity" not in errors:
+            quantity = available_quantity + locked.booked_quantity
+            if quantity > MAX_STOCK_QUANTITY:
+                errors["quantity"] = _(
+                    "Le nombre de places doit être compris entre 0 et 1 000 000."
+                )
+        elif available_quantity is None:
+            quantity = None
+        new_price_category_id = locked.price_category_id
+        if not isinstance(price_category, _Unset):
+            wanted = (
+                price_category.pk
+                if isinstance(price_category, PriceCategory)
+                else int(price_category)
+            )
+            if not PriceCategory.objects.filter(pk=wanted, offer=offer).exists():
+                errors["price_category"] = _("Ce tarif n'appartient pas à cette offre.")
+            else:
+                new_price_category_id = wanted
+        if (
+            isinstance(provider_id, str)
+            and _live_stocks(offer)
+            .filter(id_at_provider=provider_id)
+            .exclude(pk=locked.pk)
+            .exists()
+        ):
+            errors["id_at_provider"] = _("Cet identifiant est déjà utilisé.")
         before = snapshot(locked, STOCK_FIELDS)
         new_beginning = locked.beginning_datetime
         new_limit = locked.booking_limit_datetime
@@ -1237,9 +1447,12 @@ def stock_update(
             ) % {"booked": locked.booked_quantity}
         if (
             "beginning_datetime" not in errors
-            and new_beginning != locked.beginning_datetime
+            and (
+                new_beginning != locked.beginning_datetime
+                or new_price_category_id != locked.price_category_id
+            )
             and _live_stocks(offer)
-            .filter(price_category_id=locked.price_category_id, beginning_datetime=new_beginning)
+            .filter(price_category_id=new_price_category_id, beginning_datetime=new_beginning)
             .exclude(pk=locked.pk)
             .exists()
         ):
@@ -1248,8 +1461,11 @@ def stock_update(
             raise ValidationErrors(errors)
         locked.beginning_datetime = new_beginning
         locked.booking_limit_datetime = new_limit
+        locked.price_category_id = new_price_category_id
         if not isinstance(quantity, _Unset):
             locked.quantity = quantity
+        if not isinstance(provider_id, _Unset):
+            locked.id_at_provider = provider_id
         if snapshot(locked, STOCK_FIELDS) != before:
             locked.updated_at = now
             locked.save()
@@ -1459,6 +1675,153 @@ def offer_publish(
         )
 
 
+def offer_set_id_at_provider(
+    *, actor: Any, offer: Offer, id_at_provider: str | None, now: dt.datetime
+) -> Offer:
+    """Set the partner's identifier of an offer (partner API), unique per venue
+    (``id_at_provider_taken``); None clears it."""
+    provider_id = clean_id_at_provider(id_at_provider)
+    with transaction.atomic():
+        locked = _lock_offer(actor, offer)
+        if (
+            provider_id is not None
+            and Offer.objects.filter(venue_id=locked.venue_id, id_at_provider=provider_id)
+            .exclude(pk=locked.pk)
+            .exists()
+        ):
+            raise _id_at_provider_taken()
+        if locked.id_at_provider != provider_id:
+            before = snapshot(locked, OFFER_FIELDS)
+            locked.id_at_provider = provider_id
+            _save(locked, now)
+            _audit_offer(
+                actor=actor, action="offer.set_id_at_provider", offer=locked, now=now, before=before
+            )
+    return locked
+
+
+def _publish_if_complete(*, actor: Any, offer: Offer, now: dt.datetime) -> Offer:
+    """Publish (or schedule) a locked draft whose publication is pending, once complete.
+
+    Goes through :func:`offer_publish`, so the completeness checks and the compliance
+    review are those of the wizard. An incomplete offer stays a draft, still pending.
+    """
+    pending = offer.pending_publication_datetime
+    if offer.validation != V.DRAFT or offer.publication_datetime is not None or pending is None:
+        return offer
+    scheduled = pending if pending.replace(second=0, microsecond=0) > now else None
+    opening = max(scheduled or now, offer.booking_allowed_datetime or now)
+    if offer_publication_errors(offer, now=now, opening=opening):
+        return offer
+    offer.pending_publication_datetime = None
+    offer.save(update_fields=["pending_publication_datetime"])
+    return offer_publish(
+        actor=actor,
+        offer=offer,
+        now=now,
+        publication_datetime=scheduled,
+        booking_allowed_datetime=offer.booking_allowed_datetime,
+    )
+
+
+def offer_request_publication(
+    *,
+    actor: Any,
+    offer: Offer,
+    publication_datetime: dt.datetime | _Unset | None = UNSET,
+    booking_allowed_datetime: dt.datetime | _Unset | None = UNSET,
+    now: dt.datetime,
+) -> Offer:
+    """Partner API: when to publish an offer and open its bookings, before or after it is
+    complete.
+
+    On a draft, ``publication_datetime`` is kept as pending (at or before ``now``: as soon as
+    the offer is complete; later: scheduled then; None: stays a draft, and a scheduled
+    publication is cancelled), and the offer is published at once through
+    :func:`offer_publish` if it is already complete. ``booking_allowed_datetime`` (None: at
+    publication) must not precede the publication. Once published, only the booking opening
+    may change (``offer_already_published`` otherwise). UNSET leaves a value as it is.
+    """
+    for name, value in (
+        ("publication_datetime", publication_datetime),
+        ("booking_allowed_datetime", booking_allowed_datetime),
+    ):
+        if isinstance(value, dt.datetime):
+            _aware(value, name)
+    with transaction.atomic():
+        locked = _lock_offer(actor, offer)
+        before = snapshot(locked, OFFER_FIELDS)
+        if _was_published(locked):
+            if isinstance(publication_datetime, dt.datetime) and publication_datetime > now:
+                raise InvalidTransition(
+                    _("Cette offre est déjà publiée."), code="offer_already_published"
+                )
+            if publication_datetime is None:
+                raise InvalidTransition(
+                    _("Cette offre est déjà publiée."), code="offer_already_published"
+                )
+            if not isinstance(booking_allowed_datetime, _Unset):
+                if booking_allowed_datetime is not None and (
+                    booking_allowed_datetime > now + MAX_PUBLICATION_DELAY
+                ):
+                    raise ValidationErrors(
+                        {
+                            "booking_allowed_datetime": _(
+                                "L'ouverture des réservations ne peut pas être fixée plus de "
+                                "2 ans à l'avance."
+                            )
+                        }
+                    )
+                locked.booking_allowed_datetime = booking_allowed_datetime
+        else:
+            # A scheduled publication is re-decided from the new values.
+            current = locked.publication_datetime or locked.pending_publication_datetime
+            locked.publication_datetime = None
+            if not isinstance(publication_datetime, _Unset):
+                current = publication_datetime
+            locked.pending_publication_datetime = (
+                None if current is None else current if current > now else now
+            )
+            if not isinstance(booking_allowed_datetime, _Unset):
+                locked.booking_allowed_datetime = booking_allowed_datetime
+            pending = locked.pending_publication_datetime
+            opening = locked.booking_allowed_datetime
+            if pending is not None and opening is not None and opening < pending:
+                raise ValidationErrors(
+                    {
+                        "booking_allowed_datetime": _(
+                            "L'ouverture des réservations ne peut pas précéder la publication."
+                        )
+                    }
+                )
+            if pending is not None and pending > now + MAX_PUBLICATION_DELAY:
+                raise ValidationErrors(
+                    {
+                        "publication_datetime": _(
+                            "La publication ne peut pas être programmée plus de 2 ans à l'avance."
+                        )
+                    }
+                )
+        if snapshot(locked, OFFER_FIELDS) != before:
+            _save(locked, now)
+            _audit_offer(
+                actor=actor,
+                action="offer.request_publication",
+                offer=locked,
+                now=now,
+                before=before,
+            )
+        return _publish_if_complete(actor=actor, offer=locked, now=now)
+
+
+def offer_publish_pending(*, actor: Any, offer: Offer, now: dt.datetime) -> Offer:
+    """Publish a draft whose publication was requested (partner API) if it is now complete,
+    e.g. after its dates were posted. Does nothing otherwise."""
+    with transaction.atomic():
+        locked = _lock_offer(actor, offer)
+        return _publish_if_complete(actor=actor, offer=locked, now=now)
+
+
 def offer_unschedule(*, actor: Any, offer: Offer, now: dt.datetime) -> Offer:
     """Cancel a scheduled publication: the offer is a plain draft again."""
     with transaction.atomic():
@@ -1564,7 +1927,7 @@ def _set_active(
         locked = list(
             Offer.objects.select_for_update(of=("self",))
             .select_related("offerer")
-            .filter(pk__in=ids, offerer_id__in=_member_offerer_ids(actor))
+            .filter(_offer_scope(actor), pk__in=ids)
             .order_by("pk")
         )
         if len(locked) != len(ids):
@@ -1650,7 +2013,7 @@ def offer_duplicate(*, actor: Any, offer: Offer, now: dt.datetime) -> Offer:
             is_active=True,
             # Everything up to the dates is filled in: the copy resumes at the dates.
             wizard_step="duo",
-            created_by=actor,
+            created_by=user_or_none(actor),
             created_at=now,
             updated_at=now,
         )
