@@ -541,3 +541,54 @@ def test_expiry_emits_booking_cancelled(webhook):
     [delivery] = deliveries("booking.cancelled")
     assert delivery.booking_id == booking.pk
     assert delivery.payload["data"]["booking"]["status"] == "CANCELLED"
+
+
+def test_a_suspended_webhook_holds_its_deliveries_until_reactivated(webhook, stock, endpoint):
+    _url, server = endpoint
+    book(stock)
+    [delivery] = deliveries()
+    webhook_update(
+        actor=actor_for(stock.offer.offerer_id),
+        webhook=webhook,
+        url=webhook.url,
+        events=ALL_EVENTS,
+        is_active=False,
+        now=NOW,
+    )
+
+    assert webhook_deliver(delivery_id=delivery.pk, now=NOW) is False
+    delivery.refresh_from_db()
+    assert server.received == []
+    assert (delivery.status, delivery.attempts) == ("PENDING", 0)
+    assert delivery.next_attempt_at == NOW + dt.timedelta(hours=1)
+
+    webhook_update(
+        actor=actor_for(stock.offer.offerer_id),
+        webhook=webhook,
+        url=webhook.url,
+        events=ALL_EVENTS,
+        is_active=True,
+        now=NOW,
+    )
+    assert webhook_deliver_due(now=NOW + dt.timedelta(hours=1)) == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("DELIVERED", 1)
+
+
+def test_a_webhook_suspended_for_three_days_fails_its_deliveries(webhook, stock, endpoint):
+    book(stock)
+    [delivery] = deliveries()
+    webhook_update(
+        actor=actor_for(stock.offer.offerer_id),
+        webhook=webhook,
+        url=webhook.url,
+        events=ALL_EVENTS,
+        is_active=False,
+        now=NOW,
+    )
+
+    webhook_deliver(delivery_id=delivery.pk, now=NOW + dt.timedelta(days=3))
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == ("FAILED", 0, None)
+    assert "désactivé" in delivery.last_error

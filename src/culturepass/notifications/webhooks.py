@@ -63,6 +63,8 @@ _BACKOFF_CAP = dt.timedelta(hours=1)
 #: A claimed delivery is not claimed again before this (longer than one attempt can take),
 #: so a worker that dies mid-attempt leaves it to the sweep instead of losing it.
 _LEASE = dt.timedelta(minutes=2)
+#: How often the deliveries of a suspended webhook look again whether it was reactivated.
+_SUSPENDED_RETRY = dt.timedelta(hours=1)
 #: Sent as ``type`` by "Envoyer un test"; not a subscribable event.
 TEST_EVENT = "webhook.test"
 MAX_WEBHOOKS_PER_OFFERER = 10
@@ -581,6 +583,16 @@ def webhook_deliver(*, delivery_id: int, now: dt.datetime) -> bool:
             .first()
         )
         if delivery is None:
+            return False
+        if not delivery.webhook.is_active:
+            # Suspended by the structure: nothing leaves, and the delivery waits (without
+            # spending an attempt) so that reactivating within the window still sends it.
+            expired = now + _SUSPENDED_RETRY > delivery.created_at + MAX_DELIVERY_AGE
+            delivery.last_error = str(_("Webhook désactivé : envoi suspendu."))
+            delivery.next_attempt_at = None if expired else now + _SUSPENDED_RETRY
+            if expired:
+                delivery.status = WebhookDelivery.Status.FAILED
+            delivery.save(update_fields=["last_error", "next_attempt_at", "status"])
             return False
         delivery.attempts += 1
         delivery.last_attempt_at = now
