@@ -13,6 +13,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from culturepass.accounts.models import User
+from culturepass.collective.models import (
+    CollectiveBooking,
+    CollectiveOffer,
+    CollectiveRequest,
+    ReferencingApplication,
+    School,
+    SchoolBudget,
+    SchoolMember,
+    school_year_of,
+)
+from culturepass.collective.selectors import offerer_is_referenced
 from culturepass.core.demo import DEMO_PASSWORD, load_demo
 from culturepass.core.models import AuditEntry
 from culturepass.credit.models import BeneficiaryProfile, CreditAccount, CreditGrant
@@ -68,6 +79,13 @@ def _counts() -> tuple[int, ...]:
         PaymentRun.objects.count(),
         Payment.objects.count(),
         Invoice.objects.count(),
+        School.objects.count(),
+        SchoolBudget.objects.count(),
+        SchoolMember.objects.count(),
+        ReferencingApplication.objects.count(),
+        CollectiveOffer.objects.count(),
+        CollectiveRequest.objects.count(),
+        CollectiveBooking.objects.count(),
     )
 
 
@@ -266,12 +284,13 @@ def test_the_festival_shows_finance_in_every_state():
     assert invoice_pdf(invoice).startswith(b"%PDF")
     assert festival.bookings.filter(status="REIMBURSED").count() == 2
 
-    # Bookings validated since, priced, waiting for the next run.
+    # Bookings validated since, priced, waiting for the next run: an individual one and the
+    # used collective booking (issue 8, 300 € paid at 100 %).
     forecast = finance_selectors.payment_forecast(offerer_id=festival.pk, now=timezone.now())
     [account] = forecast.accounts
     assert account.bank_account == accepted
-    assert account.payable_count == 1
-    assert forecast.total_payable_cents == 1200
+    assert account.payable_count == 2
+    assert forecast.total_payable_cents == 1200 + 30_000
 
 
 def test_the_festival_finance_pages_open(client):
@@ -288,3 +307,23 @@ def test_the_festival_finance_pages_open(client):
     response = client.get(reverse("backoffice:finance_bank_accounts"))
     assert "Compte de l&#x27;édition d&#x27;hiver" in response.content.decode()
     assert client.get(reverse("backoffice:finance_runs")).status_code == 200
+
+
+def test_demo_has_schools_and_collective_offers_in_several_states():
+    now = timezone.now()
+    logins = load_demo(now=now, site_url="http://testserver")
+    assert {"enseignant@culturepass.demo", "direction@culturepass.demo"} <= {
+        login.email for login in logins
+    }
+    assert School.objects.count() == 2
+    year = school_year_of(now.astimezone(ZoneInfo("Europe/Paris")).date())
+    assert SchoolBudget.objects.filter(school_year_start=year).count() == 2
+    festival = Offerer.objects.get(siren="901234567")
+    assert offerer_is_referenced(festival.pk)
+    assert CollectiveRequest.objects.count() == 1
+    statuses = sorted(CollectiveBooking.objects.values_list("status", flat=True))
+    assert statuses == ["CONFIRMED", "PENDING", "USED"]
+    used = CollectiveBooking.objects.get(status="USED")
+    assert FinanceEvent.objects.filter(collective_booking=used).count() == 1
+    roles = sorted(SchoolMember.objects.values_list("role", flat=True))
+    assert roles == ["HEAD", "TEACHER"]

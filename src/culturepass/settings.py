@@ -61,12 +61,14 @@ INSTALLED_APPS = [
     "culturepass.credit",
     "culturepass.bookings",
     "culturepass.finance",
+    "culturepass.collective",
     "culturepass.highlights",
     "culturepass.notifications",
     "culturepass.jobs",
     "culturepass.pro",
     "culturepass.backoffice",
     "culturepass.app",
+    "culturepass.schools",
     "culturepass.api",
 ]
 

@@ -104,6 +104,7 @@ class StaffPermission(models.Model):
             ("territorial", _("Édition territoriale : mises en avant, référents")),
             ("support", _("Support : utilisateurs et réservations")),
             ("audit", _("Consulter le journal d'audit")),
+            ("collective", _("Commission régionale : référencement et offres collectives")),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,7 @@
 """Staff roles: Django groups holding some of the ``accounts.StaffPermission`` permissions.
 
-Migration 0004_staff_roles creates these groups; a change here needs a new data migration.
+Migrations 0004_staff_roles and 0005_collective_role create these groups; a change here
+needs a new data migration.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ ALL_STAFF_PERMISSIONS = (
     "territorial",
     "support",
     "audit",
+    "collective",
 )
 
 # Group name (shown to staff, stored as data) → permission codenames.
@@ -24,5 +26,7 @@ STAFF_ROLES: dict[str, tuple[str, ...]] = {
     "Finance": ("finance",),
     "Éditeurs territoriaux": ("territorial",),
     "Support": ("support", "audit"),
+    # Stands for the Rectorat and the DRAC, who reference structures for school groups.
+    "Commission régionale": ("collective",),
     ADMINISTRATORS: ALL_STAFF_PERMISSIONS,
 }

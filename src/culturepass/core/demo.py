@@ -1,5 +1,5 @@
 """Demo data: a festival with two venues and offers in every status, a theatre overseas,
-a staff member, compliance rules.
+a staff member, compliance rules, two schools with a teacher and a head and collective offers.
 
 Loading is idempotent: every object is looked up by its natural key (email, SIREN, venue
 name, rule name, offer name within its structure) before being created, so ``make run`` can
@@ -28,6 +28,16 @@ from culturepass.accounts.roles import ADMINISTRATORS
 from culturepass.bookings import lifecycle as booking_lifecycle
 from culturepass.bookings import services as booking_services
 from culturepass.bookings.models import Booking
+from culturepass.collective import selectors as collective_selectors
+from culturepass.collective import services as collective_services
+from culturepass.collective.models import (
+    CollectiveOffer,
+    ReferencingApplication,
+    School,
+    SchoolBudget,
+    SchoolMember,
+    school_year_of,
+)
 from culturepass.core.audit import SYSTEM, audit_record
 from culturepass.credit import schemes as credit_schemes
 from culturepass.credit import services as credit_services
@@ -743,6 +753,211 @@ def _demo_finance(
     )
 
 
+# --- collective offers (issue 8) ----------------------------------------------------------
+
+
+def _school(
+    *, staff: User, uai: str, name: str, city: str, postal_code: str, now: dt.datetime
+) -> School:
+    existing = School.objects.filter(uai=uai).first()
+    if existing is not None:
+        return existing
+    return collective_services.school_create(
+        actor=staff, uai=uai, name=name, city=city, postal_code=postal_code, now=now
+    )
+
+
+def _collective_offer(
+    *, pro: User, staff: User, venue: Venue, name: str, now: dt.datetime, **fields: Any
+) -> tuple[CollectiveOffer, bool]:
+    existing = CollectiveOffer.objects.filter(offerer_id=venue.offerer_id, name=name).first()
+    if existing is not None:
+        return existing, False
+    offer = collective_services.collective_offer_create(
+        actor=pro,
+        venue=venue,
+        name=name,
+        contact_email="scolaires@nuits-ete.demo",
+        contact_phone="04 72 00 00 00",
+        now=now,
+        **fields,
+    )
+    offer = collective_services.collective_offer_publish(actor=pro, offer=offer, now=now)
+    if offer.validation == CollectiveOffer.Validation.PENDING:
+        offer = collective_services.collective_offer_approve(actor=staff, offer=offer, now=now)
+    return offer, True
+
+
+def _demo_collective(
+    *, staff: User, pro: User, festival: Offerer, park: Venue, now: dt.datetime
+) -> tuple[User, User]:
+    """Two schools with budgets, a teacher and a head of the first, the festival referenced,
+    and collective offers in several states: a showcase offer with a teacher's request, a
+    pre-booked offer, a confirmed one and a used one (its finance event waits for the next
+    payment run). Past steps are run with past dates, as they would have happened."""
+    then = now - dt.timedelta(days=60)
+    if not collective_selectors.offerer_is_referenced(festival.pk):
+        application = ReferencingApplication.objects.filter(
+            offerer=festival, status=ReferencingApplication.Status.PENDING
+        ).first() or collective_services.referencing_apply(
+            actor=pro,
+            offerer=festival,
+            venue_ids=[park.pk],
+            domains=["MUSIQUE", "THEATRE", "PATRIMOINE"],
+            educational_project=(
+                "Faire découvrir le spectacle vivant aux élèves : ateliers de pratique, "
+                "rencontres avec les artistes, visites des coulisses du festival."
+            ),
+            now=then,
+        )
+        collective_services.referencing_accept(
+            actor=staff,
+            application=application,
+            message="Projet éducatif clair et adapté aux scolaires.",
+            now=then + dt.timedelta(hours=2),
+        )
+    college = _school(
+        staff=staff,
+        uai="0691234A",
+        name="Collège Jean Moulin",
+        city="Lyon",
+        postal_code="69005",
+        now=then,
+    )
+    ecole = _school(
+        staff=staff,
+        uai="0695678B",
+        name="École élémentaire des Pentes",
+        city="Lyon",
+        postal_code="69001",
+        now=then,
+    )
+    teacher = _user("enseignant@culturepass.demo", first_name="Claire", last_name="Petit", now=now)
+    head = _user("direction@culturepass.demo", first_name="Paul", last_name="Lefèvre", now=now)
+    for user, role in ((teacher, SchoolMember.Role.TEACHER), (head, SchoolMember.Role.HEAD)):
+        if not SchoolMember.objects.filter(user=user, school=college).exists():
+            collective_services.school_member_add(
+                actor=staff, school=college, user=user, role=role, now=then
+            )
+    zone = ZoneInfo(park.timezone)
+    years = {
+        school_year_of((now + dt.timedelta(days=d)).astimezone(zone).date()) for d in (-30, 0, 90)
+    }
+    for school, amount in ((college, 800_000), (ecole, 300_000)):
+        for year in sorted(years):
+            if not SchoolBudget.objects.filter(school=school, school_year_start=year).exists():
+                collective_services.school_budget_set(
+                    actor=staff,
+                    school=school,
+                    school_year_start=year,
+                    amount_cents=amount,
+                    now=then,
+                )
+
+    def at(days: int, hour: int) -> dt.datetime:
+        day = (now + dt.timedelta(days=days)).astimezone(zone).date()
+        return dt.datetime.combine(day, dt.time(hour, 0), tzinfo=zone)
+
+    common: dict[str, Any] = {
+        "location_kind": CollectiveOffer.LocationKind.ADDRESS,
+        "street": "Place du Général Leclerc",
+        "postal_code": "69006",
+        "city": "Lyon",
+    }
+    showcase, created = _collective_offer(
+        pro=pro,
+        staff=staff,
+        venue=park,
+        name="Atelier découverte des percussions",
+        kind=CollectiveOffer.Kind.SHOWCASE,
+        description="Un musicien du festival fait découvrir les percussions du monde à la classe.",
+        domains=["MUSIQUE"],
+        school_levels=["CE2", "CM1", "CM2"],
+        location_kind=CollectiveOffer.LocationKind.SCHOOL,
+        price_details="À partir de 350 € la séance de deux heures, déplacement compris.",
+        participants=30,
+        now=then,
+    )
+    if created:
+        collective_services.collective_request_create(
+            actor=teacher,
+            offer=showcase,
+            comment="Bonjour, seriez-vous disponibles au printemps pour deux classes de CM1 ?",
+            participants=52,
+            now=then + dt.timedelta(days=3),
+        )
+    prebooked, created = _collective_offer(
+        pro=pro,
+        staff=staff,
+        venue=park,
+        name="Concert pédagogique : l'orchestre expliqué",
+        kind=CollectiveOffer.Kind.BOOKABLE,
+        description="Un concert commenté pour découvrir les familles d'instruments.",
+        domains=["MUSIQUE"],
+        school_levels=["SIXIEME", "CINQUIEME"],
+        start_datetime=at(70, 10),
+        end_datetime=at(70, 12),
+        booking_limit_datetime=at(40, 18),
+        price_cents=45_000,
+        participants=60,
+        now=now,
+        **common,
+    )
+    if created:
+        collective_services.collective_booking_prebook(actor=teacher, offer=prebooked, now=now)
+    confirmed, created = _collective_offer(
+        pro=pro,
+        staff=staff,
+        venue=park,
+        name="Spectacle de marionnettes : Le Petit Prince",
+        kind=CollectiveOffer.Kind.BOOKABLE,
+        description="Adaptation pour marionnettes, suivie d'un échange avec la compagnie.",
+        domains=["THEATRE"],
+        school_levels=["SIXIEME"],
+        start_datetime=at(80, 14),
+        end_datetime=at(80, 16),
+        booking_limit_datetime=at(50, 18),
+        price_cents=60_000,
+        participants=28,
+        target_school=college,
+        now=now,
+        **common,
+    )
+    if created:
+        booking = collective_services.collective_booking_prebook(
+            actor=teacher, offer=confirmed, now=now
+        )
+        collective_services.collective_booking_confirm(actor=head, booking=booking, now=now)
+    used, created = _collective_offer(
+        pro=pro,
+        staff=staff,
+        venue=park,
+        name="Visite des coulisses du festival",
+        kind=CollectiveOffer.Kind.BOOKABLE,
+        description="Les élèves découvrent les métiers du spectacle : lumière, son, régie.",
+        domains=["PATRIMOINE", "THEATRE"],
+        school_levels=["QUATRIEME", "TROISIEME"],
+        start_datetime=at(-20, 9),
+        end_datetime=at(-20, 12),
+        booking_limit_datetime=at(-35, 18),
+        price_cents=30_000,
+        participants=25,
+        now=then,
+        **common,
+    )
+    if created:
+        booking = collective_services.collective_booking_prebook(
+            actor=teacher, offer=used, now=then + dt.timedelta(days=2)
+        )
+        collective_services.collective_booking_confirm(
+            actor=head, booking=booking, now=then + dt.timedelta(days=4)
+        )
+        collective_services.collective_bookings_mark_used(now=now)
+        # Priced now (100 %), paid by the next run, like the festival's waiting booking.
+        finance_pricing.pricing_price_due(now=now)
+    return teacher, head
+
+
 def load_demo(*, now: dt.datetime, site_url: str) -> list[DemoLogin]:
     staff = _user(
         "admin@culturepass.demo",
@@ -878,6 +1093,9 @@ def load_demo(*, now: dt.datetime, site_url: str) -> list[DemoLogin]:
     _demo_highlights(staff=staff, festival=festival, now=now)
     _demo_bookings(young18=young18, young17=young17, festival=festival, now=now)
     _demo_finance(staff=staff, pro=festival_pro, festival=festival, park=park, now=now)
+    teacher, head = _demo_collective(
+        staff=staff, pro=festival_pro, festival=festival, park=park, now=now
+    )
     return [
         DemoLogin("staff (backoffice)", staff.email, DEMO_PASSWORD, f"{site_url}/backoffice/"),
         DemoLogin(
@@ -891,4 +1109,10 @@ def load_demo(*, now: dt.datetime, site_url: str) -> list[DemoLogin]:
         ),
         DemoLogin("young person aged 18 (150 €)", young18.email, DEMO_PASSWORD, f"{site_url}/app/"),
         DemoLogin("young person aged 17 (50 €)", young17.email, DEMO_PASSWORD, f"{site_url}/app/"),
+        DemoLogin(
+            "teacher (Collège Jean Moulin)", teacher.email, DEMO_PASSWORD, f"{site_url}/ecoles/"
+        ),
+        DemoLogin(
+            "school head (Collège Jean Moulin)", head.email, DEMO_PASSWORD, f"{site_url}/ecoles/"
+        ),
     ]

@@ -6,7 +6,9 @@ A validated booking gets one live ``BOOKING_USED`` event: READY (to be priced by
 a validation or cancelling a validated booking cancels that event (and deletes its unpaid
 pricing, sending the later unpaid pricings of its pricing point and year back to READY so that
 they are re-priced in order) and records a ``BOOKING_UNUSED`` / ``BOOKING_CANCELLED_AFTER_USE``
-event that is never priced.
+event that is never priced. A collective booking (issue 8) gets the same ``BOOKING_USED``
+event (``collective_booking`` instead of ``booking``) when it becomes USED; it is never undone
+(a used collective booking cannot be cancelled).
 
 Lock order (shared with pricing and payment runs): booking rows (held by the callers) →
 ``pg_advisory_xact_lock(6001, pricing_point_id)`` → finance events and pricings. Every function
@@ -24,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from culturepass.bookings.models import Booking
 from culturepass.catalog import catalogue
+from culturepass.collective.models import CollectiveBooking, CollectiveOffer
 from culturepass.core.errors import DomainError
 from culturepass.finance import links
 from culturepass.finance.models import FinanceEvent, Pricing, VenuePricingPointLink
@@ -31,6 +34,7 @@ from culturepass.offerers.models import Venue
 
 __all__ = [
     "PRICING_LOCK_NAMESPACE",
+    "finance_events_on_collective_use",
     "finance_events_on_unuse",
     "finance_events_on_use",
     "finance_events_resolve_pending",
@@ -53,6 +57,8 @@ LINK = VenuePricingPointLink._meta.db_table
 BOOKING = Booking._meta.db_table
 STOCK = "offers_stock"
 OFFER = "offers_offer"
+COLLECTIVE_BOOKING = CollectiveBooking._meta.db_table
+COLLECTIVE_OFFER = CollectiveOffer._meta.db_table
 
 #: Year of a pricing: calendar year of the value date in Paris (SQL expression over ``alias``).
 PARIS_YEAR_SQL = "EXTRACT(YEAR FROM ({alias}.value_date AT TIME ZONE 'Europe/Paris'))::int"
@@ -83,12 +89,13 @@ def lock_pricing_points(pricing_point_ids: Iterable[int]) -> list[int]:
 
 # Deletes the VALIDATED (unpaid) pricings of individual bookings ordered strictly after the
 # ``firsts(pp, year, od, eid)`` rows of a preceding CTE and sets their events back to READY.
-# Incident pricings do not depend on the order (their amount is not revenue): they stay.
+# Incident and collective pricings do not depend on the order (their amount is not revenue):
+# they stay.
 REPRICE_AFTER_SQL = f"""
     deleted AS (
         DELETE FROM {PR} p USING firsts f
         WHERE p.pricing_point_id = f.pp AND p.year = f.year
-          AND p.status = 'VALIDATED' AND p.rule_group <> 'INCIDENT'
+          AND p.status = 'VALIDATED' AND p.rule_group NOT IN ('INCIDENT', 'COLLECTIVE')
           AND (p.pricing_ordering_date, p.event_id) > (f.od, f.eid)
         RETURNING p.event_id
     )
@@ -202,7 +209,59 @@ def finance_events_resolve_pending(*, venue_ids: Sequence[int], now: dt.datetime
                 """,  # noqa: S608 - table names are ours, values are parameters
                 {"ids": ids, "things": non_event_subcategory_ids()},
             )
-            return cursor.rowcount
+            resolved = cursor.rowcount
+            cursor.execute(
+                f"""
+                UPDATE {FE} e
+                SET status = 'READY', pricing_point_id = l.pricing_point_id,
+                    pricing_ordering_date = {_COLLECTIVE_ORDERING_DATE_SQL}
+                FROM {LINK} l, {COLLECTIVE_BOOKING} b, {COLLECTIVE_OFFER} o
+                WHERE e.status = 'PENDING' AND e.venue_id = ANY(%(ids)s)
+                  AND l.venue_id = e.venue_id AND upper_inf(l.timespan)
+                  AND b.id = e.collective_booking_id AND o.id = b.offer_id
+                """,  # noqa: S608 - table names are ours, values are parameters
+                {"ids": ids},
+            )
+            return resolved + cursor.rowcount
+
+
+# A collective booking is priced once the pricing point link has started, the activity has
+# started and the booking is used (48 h after the end, so in practice its use date).
+_COLLECTIVE_ORDERING_DATE_SQL = "GREATEST(lower(l.timespan), e.value_date, o.start_datetime)"
+
+
+def finance_events_on_collective_use(
+    *, bookings: Sequence[CollectiveBooking], now: dt.datetime
+) -> None:
+    """Record the ``BOOKING_USED`` event of collective bookings that just became USED (caller
+    holds their rows, in its transaction): READY when the venue has a pricing point, else
+    PENDING. Priced with the COLLECTIVE rule (100 %, not counted in the yearly revenue). A
+    booking that already has a live use event is skipped."""
+    ids = sorted({b.pk for b in bookings})
+    if not ids:
+        return
+    _ensure_self_links(b.venue_id for b in bookings)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {FE} (motive, status, booking_id, collective_booking_id, incident_id,
+                              venue_id, pricing_point_id, value_date, pricing_ordering_date,
+                              created_at)
+            SELECT 'BOOKING_USED',
+                   CASE WHEN l.id IS NULL THEN 'PENDING' ELSE 'READY' END,
+                   NULL, b.id, NULL, b.venue_id, l.pricing_point_id, b.used_at,
+                   CASE WHEN l.id IS NULL THEN NULL
+                        ELSE GREATEST(lower(l.timespan), b.used_at, o.start_datetime) END,
+                   %(now)s
+            FROM {COLLECTIVE_BOOKING} b
+            JOIN {COLLECTIVE_OFFER} o ON o.id = b.offer_id
+            LEFT JOIN {LINK} l ON l.venue_id = b.venue_id AND upper_inf(l.timespan)
+            WHERE b.id = ANY(%(ids)s) AND b.status = 'USED' AND b.used_at IS NOT NULL
+            ORDER BY b.id
+            ON CONFLICT DO NOTHING
+            """,  # noqa: S608 - table names are ours, values are parameters
+            {"ids": ids, "now": now},
+        )
 
 
 def finance_events_on_unuse(

@@ -70,11 +70,9 @@ def reimbursement_records(pricings: QuerySet[Pricing]) -> Iterator[list[Cell]]:
         invoice = payment.invoice
         account = payment.bank_account
         venue = pricing.venue
-        booking = pricing.booking
-        offer = booking.offer
         if run.pk not in period_labels:
             period_labels[run.pk] = calendar.period_label(run.cutoff)
-        yield [
+        head: list[Cell] = [
             period_labels[run.pk],
             invoice.date.strftime(DATE_FORMAT),
             invoice.number,
@@ -84,6 +82,31 @@ def reimbursement_records(pricings: QuerySet[Pricing]) -> Iterator[list[Cell]]:
             venue.display_name,
             f"{venue.street} {venue.postal_code} {venue.city}".strip(),
             venue.siret or "",
+        ]
+        collective = pricing.collective_booking
+        if collective is not None:
+            # A collective booking has no code nor price category: the school identifies it.
+            c_offer = collective.offer
+            yield [
+                *head,
+                c_offer.name,
+                None,
+                local_naive(collective.used_at, c_offer.timezone),
+                None,
+                euros(collective.price_cents),
+                rate_label(pricing.rate),
+                euros(pricing.reimbursed_cents),
+                str(COLLECTIVE_OFFER),
+                collective.school.name,
+                collective.school.uai,
+                local_naive(c_offer.start_datetime, c_offer.timezone),
+            ]
+            continue
+        booking = pricing.booking
+        assert booking is not None  # exactly one of the two (database constraint)
+        offer = booking.offer
+        yield [
+            *head,
             offer.name,
             booking.code,
             local_naive(booking.used_at, offer.timezone),

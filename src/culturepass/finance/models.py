@@ -267,8 +267,21 @@ class FinanceEvent(models.Model):
 
     motive = models.CharField(max_length=32, choices=Motive.choices)
     status = models.CharField(max_length=20, choices=Status.choices)
+    # Exactly one of booking / collective_booking (issue 8: collective bookings are paid by
+    # the same runs, at 100 %, without counting in the yearly revenue).
     booking = models.ForeignKey(
-        "bookings.Booking", on_delete=models.PROTECT, related_name="finance_events"
+        "bookings.Booking",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="finance_events",
+    )
+    collective_booking = models.ForeignKey(
+        "collective.CollectiveBooking",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="finance_events",
     )
     incident = models.ForeignKey(
         FinanceIncident, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
@@ -301,6 +314,16 @@ class FinanceEvent(models.Model):
                 condition=Q(motive="BOOKING_USED", status__in=["PENDING", "READY", "PRICED"]),
                 name="finance_event_one_live_use_per_booking",
             ),
+            models.UniqueConstraint(
+                fields=["collective_booking"],
+                condition=Q(motive="BOOKING_USED", status__in=["PENDING", "READY", "PRICED"]),
+                name="finance_event_one_live_use_per_collective_booking",
+            ),
+            models.CheckConstraint(
+                condition=Q(booking__isnull=False, collective_booking__isnull=True)
+                | Q(booking__isnull=True, collective_booking__isnull=False),
+                name="finance_event_one_booking_kind",
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=["PENDING", "CANCELLED", "NOT_TO_BE_PRICED"])
                 | (Q(pricing_point__isnull=False) & Q(pricing_ordering_date__isnull=False)),
@@ -318,7 +341,17 @@ class Pricing(models.Model):
         PROCESSED = "PROCESSED", _("mise en paiement")
 
     event = models.OneToOneField(FinanceEvent, on_delete=models.PROTECT, related_name="pricing")
-    booking = models.ForeignKey("bookings.Booking", on_delete=models.PROTECT, related_name="+")
+    # Exactly one of booking / collective_booking, as on the event.
+    booking = models.ForeignKey(
+        "bookings.Booking", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    collective_booking = models.ForeignKey(
+        "collective.CollectiveBooking",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="pricings",
+    )
     venue = models.ForeignKey("offerers.Venue", on_delete=models.PROTECT, related_name="+")
     pricing_point = models.ForeignKey(
         "offerers.Venue", on_delete=models.PROTECT, related_name="pricings"
@@ -365,6 +398,11 @@ class Pricing(models.Model):
                 condition=Q(status="VALIDATED", payment__isnull=True)
                 | Q(status="PROCESSED", payment__isnull=False),
                 name="pricing_processed_has_payment",
+            ),
+            models.CheckConstraint(
+                condition=Q(booking__isnull=False, collective_booking__isnull=True)
+                | Q(booking__isnull=True, collective_booking__isnull=False),
+                name="pricing_one_booking_kind",
             ),
         ]
 

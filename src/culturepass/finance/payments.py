@@ -6,10 +6,10 @@ STARTED → PAID → DONE:
 1. the run row is created (or found) with number ``max + 1`` under a lock, so a crashed run
    keeps its ``VIR<n>`` and two runs never share one;
 2. due events are priced up to the cutoff (``pricing.pricing_price_due``);
-3. **one transaction**, set-based SQL: the bookings paid become REIMBURSED (locking them before
-   their pricings, the platform's lock order), one payment per bank account whose total is
-   positive, pricings PROCESSED, gap-free invoice numbers, invoice lines, invoice emails; the
-   run becomes PAID;
+3. **one transaction**, set-based SQL: the bookings (and collective bookings) paid become
+   REIMBURSED (locking them before their pricings, the platform's lock order), one payment
+   per bank account whose total is positive, pricings PROCESSED, gap-free invoice numbers,
+   invoice lines, invoice emails; the run becomes PAID;
 4. the SEPA credit-transfer file is built from the payments and stored; the run is DONE.
 
 Each step is idempotent: a run killed anywhere and re-run resumes at the step it had not
@@ -38,6 +38,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from culturepass.bookings.models import Booking
+from culturepass.collective.models import CollectiveBooking
 from culturepass.core.audit import AUTO, SYSTEM, audit_record
 from culturepass.core.errors import DomainError
 from culturepass.finance import calendar
@@ -111,6 +112,7 @@ def _tables() -> dict[str, str]:
         "link": VenueBankAccountLink._meta.db_table,
         "account": BankAccount._meta.db_table,
         "booking": Booking._meta.db_table,
+        "collective_booking": CollectiveBooking._meta.db_table,
         "payment": Payment._meta.db_table,
         "invoice": Invoice._meta.db_table,
         "line": InvoiceLine._meta.db_table,
@@ -120,7 +122,7 @@ def _tables() -> dict[str, str]:
 
 # The payable selection as SQL (same rules as ``payable_pricings``), parameter ``%(cutoff)s``.
 _PAYABLE_SQL = """
-    SELECT p.id, p.booking_id, p.pricing_point_id, p.venue_id, e.motive,
+    SELECT p.id, p.booking_id, p.collective_booking_id, p.pricing_point_id, p.venue_id, e.motive,
            l.bank_account_id, a.offerer_id, p.reimbursed_cents, p.amount_cents,
            p.rule_group, p.rate, p.rule_label
     FROM {pricing} p
@@ -210,7 +212,7 @@ def _run_get_or_create(*, cutoff: dt.datetime, actor: Any, now: dt.datetime) -> 
     return run
 
 
-_DROP_TEMP = "DROP TABLE IF EXISTS pay_candidate, pay_locked, pay_final"
+_DROP_TEMP = "DROP TABLE IF EXISTS pay_candidate, pay_locked, pay_locked_collective, pay_final"
 
 
 def _payments_create(*, run_id: int, actor: Any, now: dt.datetime) -> None:
@@ -257,9 +259,30 @@ def _payments_create(*, run_id: int, actor: Any, now: dt.datetime) -> None:
                 """,  # noqa: S608 - table names are ours, values are parameters
                 params,
             )
+            # Collective bookings (issue 8), the same way, in their own table (ids of two
+            # tables may be equal).
+            cursor.execute(
+                "CREATE TEMP TABLE pay_locked_collective (id bigint PRIMARY KEY) ON COMMIT DROP"
+            )
+            cursor.execute(
+                f"""
+                WITH paid AS (
+                    UPDATE {t["collective_booking"]} b
+                    SET status = 'REIMBURSED', reimbursed_at = %(now)s
+                    FROM (SELECT DISTINCT collective_booking_id FROM pay_candidate
+                          WHERE motive = 'BOOKING_USED' AND collective_booking_id IS NOT NULL) c
+                    WHERE b.id = c.collective_booking_id AND b.status = 'USED'
+                    RETURNING b.id
+                )
+                INSERT INTO pay_locked_collective (id) SELECT id FROM paid
+                """,  # noqa: S608 - table names are ours, values are parameters
+                params,
+            )
             # Autovacuum never analyses temporary tables: without statistics the joins
             # below are planned for a handful of rows.
-            cursor.execute("ANALYZE pay_candidate; ANALYZE pay_locked")
+            cursor.execute(
+                "ANALYZE pay_candidate; ANALYZE pay_locked; ANALYZE pay_locked_collective"
+            )
             # Wait for any pricing in flight on these pricing points (it may delete and
             # re-create unpaid pricings), then select again: the final, stable set. One lock
             # per pricing point held to the commit: the shared lock table (default 64 x
@@ -279,9 +302,12 @@ def _payments_create(*, run_id: int, actor: Any, now: dt.datetime) -> None:
                 JOIN (SELECT DISTINCT pricing_point_id FROM pay_candidate) pp
                   ON pp.pricing_point_id = s.pricing_point_id
                 LEFT JOIN pay_locked locked ON locked.id = s.booking_id
+                LEFT JOIN pay_locked_collective locked_c
+                  ON locked_c.id = s.collective_booking_id
                 -- A join, not "OR booking_id IN (...)": that becomes a per-row subplan
                 -- (quadratic) once the id list outgrows work_mem.
                 WHERE s.motive <> 'BOOKING_USED' OR locked.id IS NOT NULL
+                   OR locked_c.id IS NOT NULL
                 """,  # noqa: S608 - table names are ours, values are parameters
                 params,
             )
@@ -301,6 +327,13 @@ def _payments_create(*, run_id: int, actor: Any, now: dt.datetime) -> None:
                 UPDATE {t["booking"]} SET status = 'USED', reimbursed_at = NULL
                 WHERE id IN (SELECT id FROM pay_locked
                              EXCEPT SELECT booking_id FROM pay_final)
+                """  # noqa: S608 - table names are ours, values are parameters
+            )
+            cursor.execute(
+                f"""
+                UPDATE {t["collective_booking"]} SET status = 'USED', reimbursed_at = NULL
+                WHERE id IN (SELECT id FROM pay_locked_collective
+                             EXCEPT SELECT collective_booking_id FROM pay_final)
                 """  # noqa: S608 - table names are ours, values are parameters
             )
             cursor.execute(

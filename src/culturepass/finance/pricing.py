@@ -11,6 +11,9 @@ rows and from ``rules.STANDARD_RULES`` (passed in as data), and gives the same r
 An event that enters before existing unpaid (VALIDATED) pricings of its pricing point and year
 sends them back to READY first, so that everything is priced again in order. Paid (PROCESSED)
 pricings never change: their revenue counts as already priced.
+
+Collective bookings (issue 8) are priced by a separate statement in the same transaction: the
+COLLECTIVE rule (100 %), not counted in the revenue, so the individual results are unchanged.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from culturepass.core.errors import DomainError
 from culturepass.finance import rules
 from culturepass.finance.events import (
     BOOKING,
+    COLLECTIVE_BOOKING,
     FE,
     OFFER,
     PARIS_YEAR_SQL,
@@ -98,7 +102,7 @@ WITH firsts AS (
     SELECT DISTINCT ON (e.pricing_point_id, {_YEAR})
            e.pricing_point_id AS pp, {_YEAR} AS year, e.pricing_ordering_date AS od, e.id AS eid
     FROM {FE} e
-    WHERE {_DUE_SQL}
+    WHERE {_DUE_SQL} AND e.booking_id IS NOT NULL
     ORDER BY e.pricing_point_id, {_YEAR}, e.pricing_ordering_date, e.id
 ),
 {REPRICE_AFTER_SQL}
@@ -170,9 +174,10 @@ ready AS MATERIALIZED (
 base AS (
     -- Revenue already priced in each (pricing point, year) being priced: after the re-pricing
     -- step these pricings all come first, except paid ones, which are counted as earlier.
+    -- Collective pricings carry their amount (for the revenue view) but are not revenue.
     SELECT p.pricing_point_id AS pp, p.year, SUM(p.amount_cents) AS revenue
     FROM {PR} p
-    WHERE p.pricing_point_id = ANY(%(pps)s)
+    WHERE p.pricing_point_id = ANY(%(pps)s) AND p.rule_group <> 'COLLECTIVE'
       AND (p.pricing_point_id, p.year) IN (SELECT DISTINCT pp, year FROM ready)
     GROUP BY p.pricing_point_id, p.year
 ),
@@ -228,6 +233,43 @@ UPDATE {FE} e SET status = 'PRICED' FROM inserted i WHERE e.id = i.event_id
 """  # noqa: S608 - table names are ours, values are parameters
 
 
+# Collective bookings (issue 8): the COLLECTIVE rule, 100 % of the price, whatever the
+# revenue and the custom rules; their amount is stored (revenue view, invoice lines) but
+# never counted in the yearly revenue, so they need no ordering and never move individual
+# results. ``revenue_cents`` records the individual revenue already priced that year.
+_PRICE_COLLECTIVE_SQL = f"""
+WITH inserted AS (
+    INSERT INTO {PR} (event_id, booking_id, collective_booking_id, venue_id, pricing_point_id,
+                      status, amount_cents, reimbursed_cents, rate, rule_id, rule_group,
+                      rule_label, custom_rule_id, revenue_cents, year, value_date,
+                      pricing_ordering_date, payment_id, created_at)
+    SELECT e.id, NULL, b.id, e.venue_id, e.pricing_point_id, 'VALIDATED', b.price_cents,
+           round(%(c_rate)s::numeric * b.price_cents), %(c_rate)s, %(c_id)s, %(c_group)s,
+           %(c_label)s, NULL,
+           COALESCE((SELECT SUM(p.amount_cents) FROM {PR} p
+                     WHERE p.pricing_point_id = e.pricing_point_id AND p.year = {_YEAR}
+                       AND p.rule_group <> 'COLLECTIVE'), 0),
+           {_YEAR}, e.value_date, e.pricing_ordering_date, NULL, %(now)s
+    FROM {FE} e
+    JOIN {COLLECTIVE_BOOKING} b ON b.id = e.collective_booking_id
+    WHERE {_DUE_SQL}
+    ORDER BY e.id
+    RETURNING event_id
+)
+UPDATE {FE} e SET status = 'PRICED' FROM inserted i WHERE e.id = i.event_id
+"""  # noqa: S608 - table names are ours, values are parameters
+
+
+def _collective_rule_params() -> dict[str, Any]:
+    rule = next(r for r in rules.STANDARD_RULES if rules.RuleKind.COLLECTIVE in r.kinds)
+    return {
+        "c_rate": rule.rate,
+        "c_id": rule.id,
+        "c_group": str(rule.group),
+        "c_label": str(rule.label),
+    }
+
+
 def _due_pricing_points(now: dt.datetime, until: dt.datetime) -> list[int]:
     return list(
         FinanceEvent.objects.filter(
@@ -272,6 +314,7 @@ def pricing_price_due(*, now: dt.datetime, until: dt.datetime | None = None) -> 
             "now": now,
             "until": until,
         }
+        collective_params = {**_collective_rule_params(), "now": now, "until": until}
     total = 0
     for pps in _batches(_due_pricing_points(now, until), PRICING_POINTS_PER_BATCH):
         with transaction.atomic():
@@ -281,6 +324,8 @@ def pricing_price_due(*, now: dt.datetime, until: dt.datetime | None = None) -> 
                 cursor.execute(_REPRICE_SQL, {"pps": pps, "now": now, "until": until})
                 repriced = cursor.rowcount
                 cursor.execute(_price_sql(with_custom=with_custom), {**params, "pps": pps})
+                total += cursor.rowcount
+                cursor.execute(_PRICE_COLLECTIVE_SQL, {**collective_params, "pps": pps})
                 total += cursor.rowcount
             if repriced:
                 logger.info("pricing: %s pricings sent back to be priced in order", repriced)

@@ -7,12 +7,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import models
-from django.db.models import Case, Count, F, Q, QuerySet, Sum, When
-from django.db.models.functions import ExtractYear
+from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce, ExtractYear
 from django.utils.translation import gettext_lazy as _
 
 from culturepass.bookings.models import Booking
 from culturepass.catalog import catalogue
+from culturepass.collective.models import CollectiveBooking
 from culturepass.finance import calendar
 from culturepass.finance.models import (
     BankAccount,
@@ -70,6 +71,8 @@ def reimbursement_pricings(
         "venue",
         "booking__offer",
         "booking__stock",
+        "collective_booking__offer",
+        "collective_booking__school",
     ).order_by("payment__invoice__date", "payment__invoice__number", "venue_id", "value_date", "id")
 
 
@@ -193,7 +196,11 @@ def payment_forecast(*, offerer_id: int, now: dt.datetime) -> Forecast:
         )
         .annotate(happened=Q(pricing_ordering_date__lt=cutoff))
         .values("venue_id", "status", "happened")
-        .annotate(count=Count("id"), booking=Sum("booking__amount_cents"))
+        .annotate(
+            count=Count("id"),
+            booking=Coalesce(Sum("booking__amount_cents"), 0)
+            + Coalesce(Sum("collective_booking__price_cents"), 0),
+        )
         .order_by()
     )
     for e_row in unpriced:
@@ -225,7 +232,7 @@ class RevenueRow:
     venue_name: str
     realised_individual_cents: int = 0
     expected_individual_cents: int = 0
-    # Collective bookings arrive with issue 8; the columns are there already.
+    # Collective bookings (issue 8): reimbursed at 100 %, not counted in the thresholds.
     realised_collective_cents: int = 0
     expected_collective_cents: int = 0
 
@@ -264,7 +271,8 @@ def structure_revenue(*, offerer_id: int) -> list[RevenueYear]:
     Realised: the booking amounts priced that year (``Pricing.year``, the year of the
     validation), as counted for the reimbursement thresholds; incident pricings have amount 0.
     Expected: confirmed (booked, not used yet) bookings, in the year of their event — for
-    things, which have no event, the year they were booked. Three queries.
+    things, which have no event, the year they were booked; collective bookings confirmed, in
+    the year of their activity. Three queries.
     """
     venues = {
         v.pk: v.display_name
@@ -298,17 +306,36 @@ def structure_revenue(*, offerer_id: int) -> list[RevenueYear]:
         ),
         default=F("booked_at"),
     )
-    expected = (
+    expected_individual = (
         Booking.objects.filter(offerer_id=offerer_id, status=Booking.Status.CONFIRMED)
-        .annotate(event_year=ExtractYear(event_date, tzinfo=calendar.PARIS))
-        .values("venue_id", "event_year")
+        .annotate(
+            event_year=ExtractYear(event_date, tzinfo=calendar.PARIS),
+            collective=Value(False),
+        )
+        .values("venue_id", "event_year", "collective")
         .annotate(total=Sum("amount_cents"))
         .order_by()
     )
-    for x_row in expected:
-        cell(x_row["event_year"], x_row["venue_id"]).expected_individual_cents += (
-            x_row["total"] or 0
+    # Collective (issue 8): confirmed bookings, in the year of their activity; in the same
+    # query (UNION ALL).
+    expected_collective = (
+        CollectiveBooking.objects.filter(
+            offerer_id=offerer_id, status=CollectiveBooking.Status.CONFIRMED
         )
+        .annotate(
+            event_year=ExtractYear("offer__start_datetime", tzinfo=calendar.PARIS),
+            collective=Value(True),
+        )
+        .values("venue_id", "event_year", "collective")
+        .annotate(total=Sum("price_cents"))
+        .order_by()
+    )
+    for x_row in expected_individual.union(expected_collective, all=True).order_by():
+        target = cell(x_row["event_year"], x_row["venue_id"])
+        if x_row["collective"]:
+            target.expected_collective_cents += x_row["total"] or 0
+        else:
+            target.expected_individual_cents += x_row["total"] or 0
 
     years = sorted({year for year, _venue in cells}, reverse=True)
     return [

@@ -10,6 +10,7 @@ from procrastinate.contrib.django import app
 
 from culturepass.api import tasks as api_tasks
 from culturepass.bookings import tasks as booking_tasks
+from culturepass.collective import tasks as collective_tasks
 from culturepass.credit import tasks as credit_tasks
 from culturepass.finance import pricing_tasks as finance_pricing_tasks
 from culturepass.finance import tasks as finance_tasks
@@ -54,3 +55,10 @@ app.periodic(cron="*/10 * * * *", periodic_id="finance_price_due")(finance_prici
 
 # Partner API (issue 7): Idempotency-Key records are kept 24 h, then purged hourly.
 app.periodic(cron="23 * * * *", periodic_id="api_purge_idempotency")(api_tasks.purge_idempotency)
+
+# Collective bookings (issue 8): unconfirmed pre-bookings expire after their deadline, and
+# confirmed ones become USED 48 h after the end (then priced and paid at 100 %).
+app.periodic(cron="*/10 * * * *", periodic_id="collective_bookings_expire")(collective_tasks.expire)
+app.periodic(cron="*/10 * * * *", periodic_id="collective_bookings_mark_used")(
+    collective_tasks.mark_used
+)

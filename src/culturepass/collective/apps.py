@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CollectiveConfig(AppConfig):
+    name = "culturepass.collective"
+    label = "collective"
