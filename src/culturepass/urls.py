@@ -17,6 +17,7 @@ urlpatterns = [
     path("pro/", include("culturepass.pro.urls")),
     path("backoffice/", include("culturepass.backoffice.urls")),
     path("app/", include("culturepass.app.urls")),
+    path("ecoles/", include("culturepass.schools.urls")),
     path("", include("culturepass.api.urls")),
 ]
 

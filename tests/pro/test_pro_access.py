@@ -20,6 +20,7 @@ from PIL import Image
 from pro_helpers import make_user
 
 from culturepass.bookings.models import Booking
+from culturepass.collective.models import CollectiveBooking, CollectiveOffer
 from culturepass.finance import calendar as finance_calendar
 from culturepass.finance.models import (
     BankAccount,
@@ -202,12 +203,19 @@ def world(structure_a, structure_b, pro_a, settings, tmp_path):
         now=now,
     )
     delivery = webhook_send_test(actor=pro_a, webhook=webhook, now=now)
+    # A is referenced for school groups, with a bookable collective offer pre-booked by a
+    # school (the collective pages name the offer and the booking).
+    from collective_pages_helpers import collective_world
+
+    collective_offer, collective_booking = collective_world(pro_a, venue, now=now)
     return {
         "values": {
             "offerer_id": [structure_a.pk],
             "api_key_id": [api_key.pk],
             "webhook_id": [webhook.pk],
             "delivery_id": [delivery.pk],
+            "collective_offer_id": [collective_offer.pk],
+            "collective_booking_id": [collective_booking.pk],
             "venue_id": [venue.pk, Venue.objects.get(offerer=structure_a, is_head_office=True).pk],
             "membership_id": [pending.pk, member.pk, admin.pk],
             "token": [open_invitation.token],
@@ -276,6 +284,16 @@ def state_of_a(structure_a: Offerer) -> tuple:
         sorted(
             WebhookDelivery.objects.filter(webhook__offerer=structure_a).values_list(
                 "pk", "webhook__url", "webhook__events", "status", "next_attempt_at"
+            )
+        ),
+        sorted(
+            CollectiveOffer.objects.filter(offerer=structure_a).values_list(
+                "pk", "name", "validation", "price_cents", "start_datetime"
+            )
+        ),
+        sorted(
+            CollectiveBooking.objects.filter(offerer=structure_a).values_list(
+                "pk", "status", "cancellation_comment"
             )
         ),
     )

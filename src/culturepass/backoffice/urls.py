@@ -11,4 +11,5 @@ urlpatterns = [
     path("mises-en-avant/", include("culturepass.backoffice.urls_highlights")),
     # Bank accounts review, payment runs, custom rules, incidents (staff permission "finance").
     path("finance/", include("culturepass.backoffice.urls_finance")),
+    path("collectif/", include("culturepass.backoffice.urls_collective")),
 ]

@@ -34,5 +34,6 @@ urlpatterns = [
     path("", include("culturepass.pro.urls_offers")),
     path("", include("culturepass.pro.urls_bookings")),
     path("", include("culturepass.pro.urls_finance")),
+    path("", include("culturepass.pro.urls_collective")),
     path("", include("culturepass.pro.urls_integrations")),
 ]
