@@ -285,3 +285,13 @@ def test_a_person_of_two_schools_chooses_the_school(client, school, other_school
     assert "Établissement" in text_of(client.get(url))
     client.post(url, {"etablissement": str(other_school.pk)})
     assert CollectiveBooking.objects.get().school == other_school
+
+
+def test_a_teacher_logging_in_lands_in_the_schools_portal(client, teacher):
+    response = client.post(
+        reverse("accounts:login"),
+        {"username": teacher.email, "password": "Motdepasse-solide-2026"},
+    )
+
+    assert response.status_code == 302
+    assert response.url == reverse("schools:home")

@@ -65,7 +65,16 @@ def _safe_next(request: HttpRequest, url: str) -> str:
         getattr(user, "is_pro", False) or user.is_staff
     ):
         return resolve_url(getattr(settings, "BENEFICIARY_HOME_URL", "/app/"))
+    # Teachers and school heads land in the schools portal.
+    if not (getattr(user, "is_pro", False) or user.is_staff) and _is_school_member(user):
+        return resolve_url("schools:home")
     return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+def _is_school_member(user: object) -> bool:
+    from culturepass.collective.models import SchoolMember
+
+    return SchoolMember.objects.filter(user_id=getattr(user, "pk", None)).exists()
 
 
 def _resend_context(request: HttpRequest) -> dict[str, object]:
