@@ -219,6 +219,7 @@ def world(structure_a, structure_b, pro_a, settings, tmp_path):
             "venue_id": [venue.pk, Venue.objects.get(offerer=structure_a, is_head_office=True).pk],
             "membership_id": [pending.pk, member.pk, admin.pk],
             "token": [open_invitation.token],
+            "invitation_id": [open_invitation.pk],
             "offer_id": [offer.pk],
             "step": list(STEP_SLUGS),
             "price_category_id": [price_category.pk],

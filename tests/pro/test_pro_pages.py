@@ -347,3 +347,38 @@ def test_home_shows_each_structures_bookings_of_the_last_six_months(client):
     assert 'role="img"' in chart.group(0)
     assert "novembre 2026, 1 réservation ; décembre 2026, 0 " in " ".join(chart.group(0).split())
     assert 'height="100"' in content.split('class="bookings-chart"')[1].split("</svg>")[0]
+
+
+def test_a_pending_invitation_is_resent_or_cancelled_from_the_members_page(
+    client, pro_a, structure_a
+):
+    from culturepass.offerers.models import Invitation
+
+    client.force_login(pro_a)
+    client.post(
+        reverse("pro:member_invite", args=[structure_a.pk]),
+        {"email": "faute@structure-a.test", "role": "MEMBER"},
+    )
+    invitation = Invitation.objects.get(email="faute@structure-a.test")
+    page = client.get(reverse("pro:members", args=[structure_a.pk])).content.decode()
+    assert "Renvoyer l'invitation à faute@structure-a.test" in page
+    assert reverse("pro:invitation_cancel", args=[invitation.pk]) in page
+
+    # "Renvoyer" posts the same address again: one open invitation, a second email.
+    client.post(
+        reverse("pro:member_invite", args=[structure_a.pk]),
+        {"email": "faute@structure-a.test", "role": "MEMBER"},
+    )
+    assert Invitation.objects.filter(email="faute@structure-a.test").count() == 1
+    assert [m.to for m in deliver_emails()].count(["faute@structure-a.test"]) == 2
+
+    # A GET does nothing; the POST withdraws it and the emailed link stops working.
+    assert client.get(reverse("pro:invitation_cancel", args=[invitation.pk])).status_code == 405
+    response = client.post(reverse("pro:invitation_cancel", args=[invitation.pk]))
+    assert response["Location"] == reverse("pro:members", args=[structure_a.pk])
+    assert not Invitation.objects.filter(pk=invitation.pk).exists()
+    assert AuditEntry.objects.filter(action="invitation.cancel").exists()
+    assert client.post(reverse("pro:invitation_cancel", args=[invitation.pk])).status_code == 404
+    invitee = make_user("faute@structure-a.test")
+    client.force_login(invitee)
+    assert client.get(reverse("pro:invitation", args=[invitation.token])).status_code == 404

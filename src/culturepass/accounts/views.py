@@ -74,7 +74,8 @@ def _safe_next(request: HttpRequest, url: str) -> str:
 def _is_school_member(user: object) -> bool:
     from culturepass.collective.models import SchoolMember
 
-    return SchoolMember.objects.filter(user_id=getattr(user, "pk", None)).exists()
+    user_id = getattr(user, "pk", None)
+    return user_id is not None and SchoolMember.objects.filter(user_id=user_id).exists()
 
 
 def _resend_context(request: HttpRequest) -> dict[str, object]:

@@ -52,6 +52,18 @@ def member_membership(user: Any, membership_id: int) -> Membership | None:
     )
 
 
+def member_open_invitation(user: Any, invitation_id: int) -> Invitation | None:
+    """An open invitation of a structure where ``user`` is a validated member."""
+    if not getattr(user, "pk", None):
+        return None
+    offerers = Membership.objects.filter(user=user, status=Membership.Status.VALIDATED).values(
+        "offerer_id"
+    )
+    return Invitation.objects.filter(
+        pk=invitation_id, offerer_id__in=offerers, accepted_at__isnull=True
+    ).first()
+
+
 def invitation_for_user(user: Any, token: str) -> Invitation | None:
     """The invitation behind ``token`` if it was sent to ``user``'s email."""
     if not getattr(user, "pk", None) or not token:

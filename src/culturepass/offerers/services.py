@@ -902,6 +902,33 @@ def _signup_url() -> str:
         return settings.SITE_URL
 
 
+def invitation_cancel(*, actor: Any, invitation: Invitation, now: dt.datetime) -> None:
+    """Withdraw an open invitation (a typo in the address, a colleague who left): its link
+    stops working at once. Any validated member may, as any member may invite."""
+    with transaction.atomic():
+        offerer = _lock_offerer(invitation.offerer_id)
+        _require_member(actor, offerer)
+        locked = (
+            Invitation.objects.select_for_update()
+            .filter(pk=invitation.pk, accepted_at__isnull=True)
+            .first()
+        )
+        if locked is None:
+            raise NotFound(
+                _("Cette invitation n'est plus en attente."), code="invitation_not_found"
+            )
+        audit_record(
+            actor=actor,
+            action="invitation.cancel",
+            obj=locked,
+            now=now,
+            before=snapshot(locked, INVITATION_FIELDS),
+            after=None,
+            offerer_id=offerer.pk,
+        )
+        locked.delete()
+
+
 def invitation_accept(*, actor: Any, token: str, now: dt.datetime) -> Membership:
     """The logged-in invitee (same email) joins the structure as a validated member."""
     with transaction.atomic():

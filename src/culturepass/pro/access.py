@@ -36,6 +36,13 @@ def get_member_membership_or_404(user: Any, membership_id: int) -> Membership:
     return membership
 
 
+def get_member_invitation_or_404(user: Any, invitation_id: int) -> Invitation:
+    invitation = selectors.member_open_invitation(user, invitation_id)
+    if invitation is None:
+        raise Http404
+    return invitation
+
+
 def get_own_invitation_or_404(user: Any, token: str) -> Invitation:
     """An invitation is visible only to the logged-in user it was sent to."""
     invitation = selectors.invitation_for_user(user, token)

@@ -30,6 +30,11 @@ urlpatterns = [
         name="attachment_reject",
     ),
     path("invitations/<str:token>/", views.invitation, name="invitation"),
+    path(
+        "invitations-envoyees/<int:invitation_id>/annuler/",
+        views.invitation_cancel,
+        name="invitation_cancel",
+    ),
     # Offers: wizard, list, detail (same access rules; walked by the same test).
     path("", include("culturepass.pro.urls_offers")),
     path("", include("culturepass.pro.urls_bookings")),

@@ -384,6 +384,22 @@ def member_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
     return redirect("pro:members", offerer_id=offerer_id)
 
 
+@login_required
+def invitation_cancel(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    invitation = access.get_member_invitation_or_404(request.user, invitation_id)
+    if request.method != "POST":
+        return _not_post()
+    try:
+        services.invitation_cancel(actor=request.user, invitation=invitation, now=clock.now())
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("L'invitation de %(email)s est annulée.") % {"email": invitation.email}
+        )
+    return redirect("pro:members", offerer_id=invitation.offerer_id)
+
+
 def _decide_attachment(request: HttpRequest, membership_id: int, *, accept: bool) -> HttpResponse:
     membership = access.get_member_membership_or_404(request.user, membership_id)
     if request.method != "POST":
