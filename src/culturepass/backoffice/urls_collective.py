@@ -1,5 +1,5 @@
 """Regional commission pages (mounted at /backoffice/collectif/, namespace "backoffice"):
-referencing applications, collective offers review, schools and budgets."""
+referencing applications, collective offers review, schools, budgets and school staff."""
 
 from django.urls import path
 
@@ -44,5 +44,20 @@ urlpatterns = [
         "etablissements/<int:school_id>/budget/",
         views.school_budget_set,
         name="collective_school_budget",
+    ),
+    path(
+        "etablissements/<int:school_id>/personnels/ajouter/",
+        views.school_member_add,
+        name="collective_school_member_add",
+    ),
+    path(
+        "etablissements/<int:school_id>/personnels/<int:member_id>/retirer/",
+        views.school_member_remove_confirm,
+        name="collective_school_member_remove_confirm",
+    ),
+    path(
+        "etablissements/<int:school_id>/personnels/<int:member_id>/retirer/confirmer/",
+        views.school_member_remove,
+        name="collective_school_member_remove",
     ),
 ]

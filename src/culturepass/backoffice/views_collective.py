@@ -26,6 +26,7 @@ from culturepass.collective.models import (
     ReferencingApplication,
     School,
     SchoolBudget,
+    SchoolMember,
     school_year_label,
     school_year_of,
 )
@@ -345,8 +346,53 @@ def school_create(request: HttpRequest) -> HttpResponse:
     return _school_list_page(request, form, status=400)
 
 
+class SchoolMemberForm(forms.Form):
+    """A teacher or a head to add to a school (the account is found or created by email)."""
+
+    email = forms.EmailField(
+        label=gettext_lazy("Adresse email"),
+        max_length=254,
+        help_text=gettext_lazy(
+            "La personne reçoit à cette adresse un lien pour choisir son mot de passe."
+        ),
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+        error_messages={
+            "required": gettext_lazy("Indiquez l'adresse email."),
+            "invalid": gettext_lazy(
+                "Saisissez une adresse email valide, par exemple nom@exemple.fr."
+            ),
+        },
+    )
+    first_name = forms.CharField(
+        label=gettext_lazy("Prénom"),
+        max_length=120,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        error_messages={"required": gettext_lazy("Indiquez le prénom.")},
+    )
+    last_name = forms.CharField(
+        label=gettext_lazy("Nom"),
+        max_length=120,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        error_messages={"required": gettext_lazy("Indiquez le nom.")},
+    )
+    role = forms.ChoiceField(
+        label=gettext_lazy("Rôle"),
+        choices=[
+            (SchoolMember.Role.TEACHER, gettext_lazy("Enseignant")),
+            (SchoolMember.Role.HEAD, gettext_lazy("Chef d'établissement")),
+        ],
+        initial=SchoolMember.Role.TEACHER,
+        widget=forms.RadioSelect,
+        error_messages={"required": gettext_lazy("Choisissez le rôle dans l'établissement.")},
+    )
+
+
 def _school_page(
-    request: HttpRequest, school: School, form: BudgetForm, status: int = 200
+    request: HttpRequest,
+    school: School,
+    form: BudgetForm | None = None,
+    member_form: SchoolMemberForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     budgets = []
     for budget in school.budgets.order_by("-school_year_start"):
@@ -368,7 +414,8 @@ def _school_page(
             "school": school,
             "budgets": budgets,
             "members": list(school.members.select_related("user").order_by("role", "id")),
-            "form": form,
+            "form": form or BudgetForm(current_year=school_year_of(clock.now().date())),
+            "member_form": member_form or SchoolMemberForm(),
         },
         status=status,
     )
@@ -378,9 +425,7 @@ def _school_page(
 @staff_required("collective")
 def school_detail(request: HttpRequest, school_id: int) -> HttpResponse:
     school = get_object_or_404(School, pk=school_id)
-    return _school_page(
-        request, school, BudgetForm(current_year=school_year_of(clock.now().date()))
-    )
+    return _school_page(request, school)
 
 
 @require_POST
@@ -413,4 +458,77 @@ def school_budget_set(request: HttpRequest, school_id: int) -> HttpResponse:
                 },
             )
             return redirect("backoffice:collective_school_detail", school_id=school.pk)
-    return _school_page(request, school, form, status=400)
+    return _school_page(request, school, form=form, status=400)
+
+
+@require_POST
+@staff_required("collective")
+def school_member_add(request: HttpRequest, school_id: int) -> HttpResponse:
+    """Add a teacher or a head; they get an email to choose their password."""
+    school = get_object_or_404(School, pk=school_id)
+    form = SchoolMemberForm(request.POST)
+    if form.is_valid():
+        try:
+            member = services.school_member_invite(
+                actor=request.user,
+                school=school,
+                email=form.cleaned_data["email"],
+                first_name=form.cleaned_data["first_name"],
+                last_name=form.cleaned_data["last_name"],
+                role=form.cleaned_data["role"],
+                now=clock.now(),
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _(
+                    "%(name)s fait maintenant partie du personnel de « %(school)s » ; un email "
+                    "lui est envoyé à %(email)s."
+                )
+                % {
+                    "name": member.user.full_name,
+                    "school": school.name,
+                    "email": member.user.email,
+                },
+            )
+            return redirect("backoffice:collective_school_detail", school_id=school.pk)
+    return _school_page(request, school, member_form=form, status=400)
+
+
+def _member(school_id: int, member_id: int) -> SchoolMember:
+    return get_object_or_404(
+        SchoolMember.objects.select_related("user", "school"), pk=member_id, school_id=school_id
+    )
+
+
+@require_GET
+@staff_required("collective")
+def school_member_remove_confirm(
+    request: HttpRequest, school_id: int, member_id: int
+) -> HttpResponse:
+    """Ask before detaching a person from the school (the page posts to ``school_member_remove``)."""
+    member = _member(school_id, member_id)
+    return render(
+        request,
+        "backoffice/collective/school_member_remove.html",
+        {"member": member, "school": member.school},
+    )
+
+
+@require_POST
+@staff_required("collective")
+def school_member_remove(request: HttpRequest, school_id: int, member_id: int) -> HttpResponse:
+    member = _member(school_id, member_id)
+    try:
+        services.school_member_remove(actor=request.user, member=member, now=clock.now())
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("%(name)s ne fait plus partie du personnel de « %(school)s ».")
+            % {"name": member.user.full_name, "school": member.school.name},
+        )
+    return redirect("backoffice:collective_school_detail", school_id=school_id)

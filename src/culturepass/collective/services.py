@@ -28,14 +28,18 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from culturepass.accounts.models import User
 from culturepass.collective import reference
 from culturepass.collective.models import (
     MAX_COLLECTIVE_PRICE_CENTS,
@@ -600,6 +604,151 @@ def school_member_add(
                 after={"user_id": user.pk, "school_id": school.pk, "role": role},
             )
     return member
+
+
+def school_member_invite(
+    *,
+    actor: Any,
+    school: School,
+    email: str,
+    first_name: str,
+    last_name: str,
+    role: str,
+    now: dt.datetime,
+) -> SchoolMember:
+    """Staff of the commission add a teacher or a head to a school by email.
+
+    The account with this address is reused, or created without a password (its address
+    unverified, as for a sign-up: the emailed link proves it). The person gets an email with
+    the schools portal's address and, unless they can already log in, a password-reset link
+    (the same token as "mot de passe oublié") to choose their password.
+    """
+    _require_collective_staff(actor)
+    errors: dict[str, str] = {}
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        errors["email"] = _("Saisissez une adresse email valide, par exemple nom@exemple.fr.")
+    first_name = (first_name or "").strip()
+    last_name = (last_name or "").strip()
+    if not first_name:
+        errors["first_name"] = _("Indiquez le prénom.")
+    if not last_name:
+        errors["last_name"] = _("Indiquez le nom.")
+    if role not in SchoolMember.Role.values:
+        errors["role"] = _("Choisissez le rôle dans l'établissement.")
+    if errors:
+        raise ValidationErrors(errors)
+    try:
+        with transaction.atomic():
+            user = User.objects.select_for_update().filter(email__iexact=email).first()
+            user_created = user is None
+            if user is None:
+                user = User(email=email, first_name=first_name[:120], last_name=last_name[:120])
+                user.set_unusable_password()
+                user.save()
+                audit_record(
+                    actor=actor,
+                    action="user.created_by_staff",
+                    obj=user,
+                    now=now,
+                    after={
+                        "email": email,
+                        "first_name": user.first_name,
+                        "last_name": user.last_name,
+                    },
+                    comment=_("Ajout au personnel de l'établissement %(uai)s")
+                    % {"uai": school.uai},
+                )
+            elif not user.is_active:
+                raise ValidationErrors(
+                    {"email": _("Le compte associé à cette adresse email est désactivé.")},
+                    code="account_inactive",
+                )
+            if SchoolMember.objects.filter(user=user, school_id=school.pk).exists():
+                raise _already_member()
+            member = SchoolMember.objects.create(
+                user=user, school=school, role=role, created_at=now
+            )
+            audit_record(
+                actor=actor,
+                action="collective.school_member_add",
+                obj=member,
+                now=now,
+                after={
+                    "user_id": user.pk,
+                    "email": user.email,
+                    "school_id": school.pk,
+                    "role": role,
+                    "user_created": user_created,
+                },
+            )
+            needs_password = not user.has_usable_password() or user.email_verified_at is None
+            _send(
+                [user.email],
+                "school_member_invited",
+                {
+                    "first_name": user.first_name,
+                    "school_name": school.name,
+                    "role": SchoolMember.Role(role).label,
+                    "set_password_url": _password_set_url(user) if needs_password else "",
+                    "validity_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+                    "forgotten_url": _url("accounts:password_reset"),
+                    "schools_url": _url("schools:home"),
+                },
+                now,
+            )
+    except IntegrityError:
+        # Two staff members added the same person (or created the same account) at once.
+        raise _already_member() from None
+    return member
+
+
+def _already_member() -> ValidationErrors:
+    return ValidationErrors(
+        {"email": _("Cette personne fait déjà partie du personnel de cet établissement.")},
+        code="already_member",
+    )
+
+
+def _password_set_url(user: User) -> str:
+    """A password-reset link (accounts' token: one use, ``PASSWORD_RESET_TIMEOUT``)."""
+    return settings.SITE_URL + reverse(
+        "accounts:password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+
+
+def school_member_remove(*, actor: Any, member: SchoolMember, now: dt.datetime) -> None:
+    """Staff of the commission detach a teacher or a head from a school (the account stays,
+    and so do the requests and bookings the person made)."""
+    _require_collective_staff(actor)
+    with transaction.atomic():
+        locked = (
+            SchoolMember.objects.select_for_update()
+            .select_related("user")
+            .filter(pk=member.pk)
+            .first()
+        )
+        if locked is None:
+            raise NotFound(_("Cette personne ne fait plus partie de l'établissement."))
+        audit_record(
+            actor=actor,
+            action="collective.school_member_remove",
+            obj=locked,
+            now=now,
+            before={
+                "user_id": locked.user_id,
+                "email": locked.user.email,
+                "school_id": locked.school_id,
+                "role": locked.role,
+            },
+        )
+        locked.delete()
 
 
 # --- collective offers -----------------------------------------------------------------------
@@ -1483,4 +1632,6 @@ __all__ = [
     "school_budget_set",
     "school_create",
     "school_member_add",
+    "school_member_invite",
+    "school_member_remove",
 ]
