@@ -4,8 +4,10 @@ A concert with two dates (in 5 and 6 days) is booked through the services by thr
 people: Inès and Malik on date 1, Nora on date 2. At the Guichet, Malik's code typed in lower
 case is refused while he may still cancel (the French message gives the date and time from
 which it can be validated), an unknown code is refused in French. Two days later (past his
-48 h cancellation window) the code is validated, the validation undone after a confirmation
-page warning that it is then not reimbursed, and validated again. The pro then postpones
+48 h cancellation window) the code is validated: the page then shows what was validated,
+with an undo button, above the empty, focused code field. The validation is undone from
+there after a confirmation page warning that it is then not reimbursed, and validated
+again. The pro then postpones
 date 1 (typed in the offer's time zone): Malik's validation is undone by it, the date being
 more than 2 days away. She cancels date 2 with the trash icon, the confirmation page
 counting its booking. Inès and Nora log in through the real login page and see the new date
@@ -202,6 +204,15 @@ def found_booking(page: Page) -> Locator:
     return page.get_by_role("region", name=re.compile(r"^Réservation [A-Z2-7]{6}$"))
 
 
+def validated_panel(page: Page) -> Locator:
+    """The success panel shown after "Valider"."""
+    return page.get_by_role("status").filter(
+        has=page.get_by_role(
+            "heading", name=re.compile(r"^La contremarque [A-Z2-7]{6} est validée\.$")
+        )
+    )
+
+
 def type_code(page: Page, code: str) -> None:
     field(page, "Contremarque").fill(code)
     page.get_by_role("button", name="Rechercher").click()
@@ -265,23 +276,32 @@ def guichet_validate_undo_validate(page: Page, check: Check, world: World) -> No
     screenshot(page, "03-guichet-details")
 
     booking.get_by_role("button", name="Valider", exact=True).click()
-    expect_message(page, f"La contremarque {code} est validée.")
-    assert status_of(world.malik) == Booking.Status.USED
-
-    # Looked up again: validated, with the time, and the undo button.
-    type_code(page, code)
-    expect(definition(booking, "Statut")).to_contain_text("validé")
-    expect(definition(booking, "Statut")).to_contain_text(
-        "validée le " + french(timezone.now(), "j F Y")
+    # What was validated, with its undo button, above an empty code field for the next one.
+    panel = validated_panel(page)
+    expect(page).to_have_url(re.compile(rf"\?valide={world.malik.pk}$"))
+    expect(panel.get_by_role("heading")).to_have_text(f"La contremarque {code} est validée.")
+    expect(definition(panel, "Bénéficiaire")).to_have_text("Malik Moreau")
+    expect(definition(panel, "Offre")).to_have_text(CONCERT)
+    expect(definition(panel, "Date")).to_have_text(
+        french(world.date1.beginning_datetime, "l j F Y, H:i")
     )
-    expect(booking.get_by_role("alert")).to_contain_text("déjà été validée")
+    expect(definition(panel, "Tarif")).to_have_text(PRICE_LABEL)
+    expect(definition(panel, "Nombre de places")).to_have_text("1")
+    expect(definition(panel, "Prix")).to_have_text("25,00 €")
+    expect(found_booking(page)).to_have_count(0)
+    expect(field(page, "Contremarque")).to_have_value("")
+    expect(field(page, "Contremarque")).to_be_focused()
+    assert status_of(world.malik) == Booking.Status.USED
+    check(page)
     screenshot(page, "04-guichet-validated")
 
-    booking.get_by_role("button", name="Annuler la validation").click()
+    # Undone straight from the panel, after the confirmation.
+    panel.get_by_role("button", name="Annuler la validation").click()
     expect(booking.get_by_role("alert")).to_contain_text(
         "Une réservation dont la validation est annulée ne vous sera pas remboursée, "
         "sauf si elle est de nouveau validée."
     )
+    expect(validated_panel(page)).to_have_count(0)
     assert status_of(world.malik) == Booking.Status.USED  # nothing done before confirming
     check(page)
     screenshot(page, "05-guichet-undo-confirm")
@@ -293,10 +313,22 @@ def guichet_validate_undo_validate(page: Page, check: Check, world: World) -> No
     expect(definition(booking, "Statut")).to_have_text("confirmé")
 
     booking.get_by_role("button", name="Valider", exact=True).click()
-    expect_message(page, f"La contremarque {code} est validée.")
+    expect(validated_panel(page).get_by_role("heading")).to_have_text(
+        f"La contremarque {code} est validée."
+    )
     assert status_of(world.malik) == Booking.Status.USED
+
+    # Looked up again: validated, with the time, and the undo button; the panel is gone.
     type_code(page, code)
+    expect(validated_panel(page)).to_have_count(0)
     expect(definition(booking, "Statut")).to_contain_text("validé")
+    expect(definition(booking, "Statut")).to_contain_text(
+        "validée le " + french(timezone.now(), "j F Y")
+    )
+    expect(booking.get_by_role("alert")).to_contain_text("déjà été validée")
+    expect(booking.get_by_role("button", name="Annuler la validation")).to_be_visible()
+    check(page)
+    screenshot(page, "05b-guichet-looked-up-validated")
 
 
 def postpone_date1(page: Page, check: Check, world: World) -> dt.datetime:

@@ -438,7 +438,12 @@ def bookings_are_validated(page: Page, world: World) -> None:
     page.get_by_role("region", name=f"Réservation {world.malik.code}").get_by_role(
         "button", name="Valider", exact=True
     ).click()
-    expect_message(page, f"La contremarque {world.malik.code} est validée.")
+    # The success panel of the Guichet says what was validated.
+    expect(
+        page.get_by_role("status").get_by_role(
+            "heading", name=f"La contremarque {world.malik.code} est validée."
+        )
+    ).to_be_visible()
     for booking in (world.ines, world.nora):
         booking_use(actor=world.pro, booking_id=booking.pk, now=timezone.now())
     assert set(Booking.objects.filter(offerer=world.offerer).values_list("status", flat=True)) == {

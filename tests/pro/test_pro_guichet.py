@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -267,6 +268,147 @@ def test_validate_puts_the_booking_to_used(pro_client, structure, stock, benefic
     assert booking.status == Booking.Status.USED
     assert booking.used_at == NOW
     assert booking.used_by == "pro-a@structure-a.test"
+
+
+# --- after "Valider": the success panel (POST-redirect-GET) -------------------------------------
+
+
+def validated_url(offerer: Offerer, value: object) -> str:
+    return f"{url(offerer)}?valide={value}"
+
+
+def success_panel(page: str) -> str | None:
+    """The HTML of the success panel, if the page has one."""
+    match = re.search(r'<section class="[^"]*guichet-validated[^"]*".*?</section>', page, re.S)
+    return match.group(0) if match else None
+
+
+def code_input(page: str) -> str:
+    match = re.search(r'<input type="text" name="code"[^>]*>', page, re.S)
+    assert match, "the code field is on the page"
+    return match.group(0)
+
+
+def test_validating_redirects_to_the_success_panel_above_a_focused_empty_code_field(
+    pro_client, structure, stock, beneficiary
+):
+    booking = make_booking(stock, beneficiary, quantity=2)
+    response = act(pro_client, structure, booking, "use")
+    assert response.status_code == 302
+    assert response["Location"] == validated_url(structure, booking.pk)
+
+    response = pro_client.get(response["Location"])
+    assert response.status_code == 200
+    page = text(response)
+    panel = success_panel(page)
+    assert panel is not None
+    assert 'role="status"' in panel
+    assert 'aria-labelledby="validated-title"' in panel
+    assert f'<h3 id="validated-title">La contremarque {booking.code} est validée.</h3>' in panel
+    assert "<dt>Bénéficiaire</dt><dd>Léa Martin</dd>" in panel
+    assert "<dd>Concert « Été » à l&#x27;Opéra</dd>" in panel
+    assert "jeudi 11 mars 2027, 20:00" in panel  # Paris time
+    assert "<dd>Tarif réduit</dd>" in panel
+    assert "<dt>Nombre de places</dt><dd>2</dd>" in panel
+    assert "<dt>Prix</dt><dd>25,00 €</dd>" in panel
+    # Said once: by the panel, not by a flash message too.
+    assert page.count(f"La contremarque {booking.code} est validée.") == 1
+    # The undo button of this booking, through the existing confirmation.
+    assert f'<input type="hidden" name="booking_id" value="{booking.pk}">' in panel
+    assert 'name="action" value="confirm_unuse"' in panel
+    assert ">Annuler la validation</button>" in panel
+    assert 'value="use"' not in page
+    # The code field, empty and focused, for the next person in the queue.
+    field = code_input(page)
+    assert 'value=""' in field
+    assert "autofocus" in field
+    assert 'aria-describedby="validated-title code-help code-hint"' in field
+    assert "aria-invalid" not in field
+    assert page.index("guichet-validated") < page.index('name="code"')
+    assert "<script>" not in page  # CSP: no inline script
+
+
+def test_the_panels_undo_button_leads_to_the_confirmation_then_undoes(
+    pro_client, structure, stock, beneficiary
+):
+    booking = make_booking(stock, beneficiary)
+    pro_client.get(act(pro_client, structure, booking, "use")["Location"])
+    page = text(act(pro_client, structure, booking, "confirm_unuse"))
+    assert "Annuler la validation de cette réservation ?" in page
+    assert success_panel(page) is None
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.USED
+
+    response = act(pro_client, structure, booking, "unuse", follow=True)
+    assert f"La validation de la contremarque {booking.code} est annulée." in text(response)
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED
+    # Undone: the panel's address no longer shows it.
+    assert success_panel(text(pro_client.get(validated_url(structure, booking.pk)))) is None
+
+
+def test_the_panel_gives_the_date_in_the_offer_time_zone(pro_client, structure, beneficiary):
+    booking = make_booking(make_stock(structure, tz="America/Cayenne"), beneficiary)
+    page = text(pro_client.get(act(pro_client, structure, booking, "use")["Location"]))
+    panel = success_panel(page)
+    assert panel is not None
+    assert "jeudi 11 mars 2027, 16:00" in panel
+    assert "(America/Cayenne)" in panel
+
+
+def test_a_refused_validation_does_not_redirect_to_the_panel(
+    pro_client, structure, stock, beneficiary
+):
+    booking = make_booking(stock, beneficiary, booked_at=NOW - dt.timedelta(hours=1))
+    response = act(pro_client, structure, booking, "use")
+    assert response.status_code == 400
+    assert success_panel(text(response)) is None
+
+
+@pytest.mark.parametrize(
+    "status", [Booking.Status.CONFIRMED, Booking.Status.CANCELLED, Booking.Status.REIMBURSED]
+)
+def test_the_parameter_is_ignored_for_a_booking_not_validated(
+    pro_client, structure, stock, beneficiary, status
+):
+    booking = make_booking(stock, beneficiary, status=status)
+    response = pro_client.get(validated_url(structure, booking.pk))
+    assert response.status_code == 200
+    page = text(response)
+    assert success_panel(page) is None
+    assert "Léa Martin" not in page
+    assert 'name="code"' in page
+    assert "autofocus" not in code_input(page)
+
+
+def test_the_parameter_is_ignored_for_another_structures_booking(
+    pro, pro_client, structure, beneficiary
+):
+    other = make_structure(make_user("pro-b@structure-b.test", is_pro=True), name="Théâtre du Port")
+    foreign = make_booking(make_stock(other), beneficiary, status=Booking.Status.USED)
+    # ... and for a booking of the user's other structure, on this structure's page.
+    second = make_structure(pro, name="Deuxième structure")
+    own_elsewhere = make_booking(make_stock(second), beneficiary, status=Booking.Status.USED)
+    for booking in (foreign, own_elsewhere):
+        response = pro_client.get(validated_url(structure, booking.pk))
+        assert response.status_code == 200
+        page = text(response)
+        assert success_panel(page) is None
+        assert booking.code not in page
+        assert "Léa Martin" not in page
+        assert 'name="code"' in page
+    # On its own structure's page, it is shown.
+    assert success_panel(text(pro_client.get(validated_url(second, own_elsewhere.pk))))
+
+
+@pytest.mark.parametrize(
+    "value", ["", "abc", "0", "-1", "1.5", "١٢", "²", "999999", "9" * 30, str(2**63), "1%00"]
+)
+def test_a_malformed_or_unknown_parameter_is_ignored(pro_client, structure, value):
+    response = pro_client.get(validated_url(structure, value))
+    assert response.status_code == 200
+    assert success_panel(text(response)) is None
+    assert 'name="code"' in text(response)
 
 
 def test_unknown_code_is_refused_in_french_on_the_field(pro_client, structure, stock):

@@ -77,12 +77,42 @@ def _booking_view(booking: Booking, now: dt.datetime) -> dict[str, Any]:
     }
 
 
+#: Query parameter naming the booking just validated (POST-redirect-GET of "Valider").
+VALIDATED_PARAM = "valide"
+_MAX_BIGINT = 2**63 - 1
+
+
+def _validated_view(
+    request: HttpRequest, offerer: Offerer, now: dt.datetime
+) -> dict[str, Any] | None:
+    """The booking named by ``?valide=`` for the success panel: only a booking of this
+    structure (the member's, checked by the caller) that is still validated. Anything
+    else (malformed, unknown, another structure's, undone since) is ignored."""
+    raw = request.GET.get(VALIDATED_PARAM, "")
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= _MAX_BIGINT:
+        return None
+    booking = (
+        pro_selectors.bookings_for_offerer(offerer=offerer, now=now)
+        .filter(pk=int(raw), status=Booking.Status.USED)
+        .first()
+    )
+    if booking is None:
+        return None
+    return {
+        "booking": booking,
+        "tz": _tz(booking.offer),
+        "price_display": format_euros(booking.amount_cents),
+        "beneficiary_name": booking.beneficiary.full_name or booking.beneficiary.email,
+    }
+
+
 def _guichet_render(
     request: HttpRequest,
     offerer: Offerer,
     *,
     form: GuichetForm,
     found: dict[str, Any] | None = None,
+    validated: dict[str, Any] | None = None,
     error: str | None = None,
     confirm_unuse: bool = False,
     status: int = 200,
@@ -95,6 +125,7 @@ def _guichet_render(
             "section": "guichet",
             "form": form,
             "found": found,
+            "validated": validated,
             "error": error,
             "confirm_unuse": confirm_unuse,
         },
@@ -120,11 +151,15 @@ def _load_for_action(
 def guichet(request: HttpRequest, offerer_id: int) -> HttpResponse:
     """Look a code up (POST ``lookup``), validate it (``use``), or undo a validation
     (``confirm_unuse`` asks first, ``unuse`` does it). POST only for lookups too: codes
-    stay out of URLs and access logs."""
+    stay out of URLs and access logs. A validation redirects to ``?valide=<booking id>``:
+    the page then shows what was validated, with its undo button, above an empty code
+    field ready for the next person."""
     offerer = access.get_member_offerer_or_404(request.user, offerer_id)
-    if request.method != "POST":
-        return _guichet_render(request, offerer, form=GuichetForm())
     now = clock.now()
+    if request.method != "POST":
+        return _guichet_render(
+            request, offerer, form=GuichetForm(), validated=_validated_view(request, offerer, now)
+        )
     action = request.POST.get("action", "lookup")
     if action == "lookup":
         form = GuichetForm(request.POST)
@@ -169,12 +204,9 @@ def guichet(request: HttpRequest, offerer_id: int) -> HttpResponse:
         )
     service: Callable[..., Booking]
     if action == "use":
-        service, done = lifecycle.booking_use, _("La contremarque %(code)s est validée.")
+        service = lifecycle.booking_use
     elif action == "unuse":
-        service, done = (
-            lifecycle.booking_unuse,
-            _("La validation de la contremarque %(code)s est annulée."),
-        )
+        service = lifecycle.booking_unuse
     else:
         return redirect("pro:guichet", offerer_id=offerer.pk)
     try:
@@ -188,8 +220,15 @@ def guichet(request: HttpRequest, offerer_id: int) -> HttpResponse:
             error=exc.message,
             status=400,
         )
-    messages.success(request, done % {"code": booking.code})
-    return redirect("pro:guichet", offerer_id=offerer.pk)
+    guichet_url = reverse("pro:guichet", args=[offerer.pk])
+    if action == "use":
+        # The success panel of the page says it (no flash message: said once, not twice).
+        return redirect(f"{guichet_url}?{urlencode({VALIDATED_PARAM: booking.pk})}")
+    messages.success(
+        request,
+        _("La validation de la contremarque %(code)s est annulée.") % {"code": booking.code},
+    )
+    return redirect(guichet_url)
 
 
 # --- Bookings tab ----------------------------------------------------------------------------
