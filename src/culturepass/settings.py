@@ -220,6 +220,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = True
+# The partner API takes event images as base64 in JSON (up to the wizard's 10 MB cap, i.e.
+# about 13.4 MB encoded); Django's default 2.5 MB would cut such bodies off with an HTML 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 15 * 1024 * 1024
 
 # --- Email (Django 6.1 MAILERS) -----------------------------------------------------
 # EMAIL_BACKEND: "smtp" (with EMAIL_HOST...), "console", or "file" (default: one file

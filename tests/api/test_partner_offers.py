@@ -219,7 +219,9 @@ def test_create_validation_errors(api, venue):
         "POST", "/events", event_body(venue.pk, image={"file": "aGVsbG8=", "credit": "x"})
     )
     assert status == 400
-    assert "imageFile" in body
+    assert body == {
+        "imageFile": "Ce fichier n'est pas une image valide. Formats acceptés : JPG, PNG ou WEBP."
+    }
     assert not Offer.objects.exists()
 
 

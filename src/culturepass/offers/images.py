@@ -95,6 +95,11 @@ def _read_upload(upload: Any, max_bytes: int) -> bytes:
     return data
 
 
+def too_big_error(max_bytes: int = MAX_IMAGE_BYTES) -> ImageError:
+    """The refusal of a file over ``max_bytes`` (for callers that know the size beforehand)."""
+    return _too_big(max_bytes)
+
+
 def _too_big(max_bytes: int) -> ImageError:
     megabytes = max_bytes / (1024 * 1024)
     return ImageError(

@@ -572,11 +572,19 @@ def offer_update_description(
 
 
 def offer_set_image(
-    *, actor: Any, offer: Offer, upload: Any, credit: str = "", now: dt.datetime
+    *,
+    actor: Any,
+    offer: Offer,
+    upload: Any = None,
+    credit: str = "",
+    now: dt.datetime,
+    processed: images.ProcessedImage | None = None,
 ) -> OfferImage:
     """Attach an image (JPG/PNG/WEBP by content, ≤ 10 MB, ≥ 400 x 400 px) with an optional
     credit line, replacing the current one. Errors have ``field="image"`` (or ``credit``).
 
+    ``processed`` is an upload already through :func:`images.process_upload` (the partner API
+    checks the result against its own limits first); otherwise ``upload`` is processed here.
     The files are written before the commit and removed again if the transaction fails;
     the replaced image's files are deleted after the commit (unless a duplicated offer
     still uses them).
@@ -592,7 +600,8 @@ def offer_set_image(
     # Check the access first: a stranger's upload is not even decoded.
     with transaction.atomic():
         _lock_offer(actor, offer)
-    processed = images.process_upload(upload)
+    if processed is None:
+        processed = images.process_upload(upload)
     stored = images.store(offer.pk, processed)
     try:
         with transaction.atomic():

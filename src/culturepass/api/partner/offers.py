@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.files.storage import default_storage
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
@@ -26,6 +25,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 
+from culturepass.api.partner import images as partner_images
 from culturepass.api.partner import schemas_offers as s
 from culturepass.api.partner.base import (
     PartnerError,
@@ -40,6 +40,7 @@ from culturepass.core import clock
 from culturepass.core.actors import PartnerActor
 from culturepass.core.errors import DomainError
 from culturepass.offerers.models import Offerer, Venue
+from culturepass.offers import images as offer_images
 from culturepass.offers import selectors
 from culturepass.offers import services as offers
 from culturepass.offers.models import (
@@ -119,8 +120,12 @@ then (status `SCHEDULED` once complete); `null` keeps it a draft until a `PATCH`
 `bookingAllowedDatetime` opens bookings later than the publication (status `PUBLISHED` until
 then). At publication, culturepass's compliance rules decide: `ACTIVE` at once, or `PENDING`
 while the team reviews the event (`REJECTED` if refused). Events only: `hasTicket: true` and
-online events (`location.type` `digital`), other addresses (`address`), images and videos
-are not available yet and are refused with a 400 (or 404 for an unknown address).
+online events (`location.type` `digital`), other addresses (`address`) and videos are not
+available yet and are refused with a 400 (or 404 for an unknown address).
+
+**Image.** `image.file` is a base64 PNG or JPEG, 400 x 600 to 800 x 1200 pixels, portrait
+2:3; it is checked and resized as an image uploaded in the pro portal. A refused image gives
+a 400 whose body is a string, as in pass Culture: `{"imageFile": "<message>"}`.
 """
 
 
@@ -152,6 +157,34 @@ def _refusals(not_found: Mapping[str, Any], *, prefix: str = "") -> Iterator[Non
         if exc.code == "offer_rejected":
             raise PartnerError(400, _not_editable()) from None
         raise PartnerError(400, {_alias(exc.field, prefix): [exc.message]}) from None
+
+
+@contextmanager
+def _image_files_removed_on_failure() -> Iterator[list[str]]:
+    """Files of images set inside the block (names added to the list) are deleted again when
+    the block fails: the image service only cleans up after a failure of its own transaction,
+    not after one of the request's transaction around it."""
+    written: list[str] = []
+    try:
+        yield written
+    except BaseException:
+        offer_images.delete_files(written)
+        raise
+
+
+def _set_image(
+    *,
+    actor: PartnerActor,
+    offer: Offer,
+    image: s.ImageIn,
+    processed: offer_images.ProcessedImage,
+    written: list[str],
+    now: dt.datetime,
+) -> None:
+    stored = offers.offer_set_image(
+        actor=actor, offer=offer, processed=processed, credit=image.credit or "", now=now
+    )
+    written.extend(partner_images.stored_names(stored))
 
 
 def _not_editable() -> dict[str, list[str]]:
@@ -273,8 +306,8 @@ def _image_out(offer: Offer) -> dict[str, Any] | None:
         image = offer.image
     except OfferImage.DoesNotExist:
         return None
-    name = (image.renditions or {}).get("large") or image.original.name
-    return {"credit": image.credit or None, "url": default_storage.url(name)} if name else None
+    url = partner_images.image_url(image)
+    return {"credit": image.credit or None, "url": url} if url else None
 
 
 def _price_category_out(pc: PriceCategory) -> dict[str, Any]:
@@ -474,8 +507,6 @@ def _refuse_unsupported(
     payload: s.EventCreate | s.EventPatch, errors: dict[str, list[str]]
 ) -> None:
     """What culturepass cannot store yet is refused clearly rather than dropped."""
-    if payload.image is not None:
-        errors["imageFile"] = ["Image upload through the API is not available yet"]
     if payload.video_url is not None:
         errors["videoUrl"] = ["Videos are not available yet"]
 
@@ -686,13 +717,19 @@ def event_create(request: HttpRequest, payload: s.EventCreate) -> Any:
         raise PartnerError(
             400, {"idAtProvider": [f"`{provider_id}` is already taken by another venue offer"]}
         )
+    # Decoded and checked only once the key's scope and the other fields are known good.
+    processed = partner_images.prepare(payload.image.file) if payload.image is not None else None
     accessibility = {
         "hearing": payload.accessibility.audio_disability_compliant,
         "mental": payload.accessibility.mental_disability_compliant,
         "motor": payload.accessibility.motor_disability_compliant,
         "visual": payload.accessibility.visual_disability_compliant,
     }
-    with _refusals({"global": "Venue cannot be found"}), transaction.atomic():
+    with (
+        _image_files_removed_on_failure() as written,
+        _refusals({"global": "Venue cannot be found"}),
+        transaction.atomic(),
+    ):
         offer = offers.offer_create_draft(actor=actor, venue=venue, subcategory_id=sub.id, now=now)
         offers.offer_update_description(
             actor=actor,
@@ -731,6 +768,15 @@ def event_create(request: HttpRequest, payload: s.EventCreate) -> Any:
                 label=item.label,
                 price_cents=item.price,
                 id_at_provider=item.id_at_provider,
+                now=now,
+            )
+        if payload.image is not None and processed is not None:
+            _set_image(
+                actor=actor,
+                offer=offer,
+                image=payload.image,
+                processed=processed,
+                written=written,
                 now=now,
             )
         offers.offer_request_publication(
@@ -848,6 +894,11 @@ def event_patch(request: HttpRequest, event_id: int, payload: s.EventPatch) -> A
                 ]
             },
         )
+    processed = (
+        partner_images.prepare(payload.image.file)
+        if "image" in sent and payload.image is not None
+        else None
+    )
     current = _accessibility(offer)
     if payload.accessibility is not None:
         for name in payload.accessibility.model_fields_set:
@@ -860,7 +911,11 @@ def event_patch(request: HttpRequest, event_id: int, payload: s.EventPatch) -> A
         "motor": current["motor_disability_compliant"],
         "visual": current["visual_disability_compliant"],
     }
-    with _refusals(EVENT_NOT_FOUND), transaction.atomic():
+    with (
+        _image_files_removed_on_failure() as written,
+        _refusals(EVENT_NOT_FOUND),
+        transaction.atomic(),
+    ):
         if sent & {"name", "description", "category_related_fields", "event_duration"}:
             offers.offer_update_description(
                 actor=actor,
@@ -903,6 +958,18 @@ def event_patch(request: HttpRequest, event_id: int, payload: s.EventPatch) -> A
             offers.offer_set_id_at_provider(
                 actor=actor, offer=offer, id_at_provider=payload.id_at_provider, now=now
             )
+        if "image" in sent:
+            if payload.image is None:
+                offers.offer_remove_image(actor=actor, offer=offer, now=now)
+            elif processed is not None:
+                _set_image(
+                    actor=actor,
+                    offer=offer,
+                    image=payload.image,
+                    processed=processed,
+                    written=written,
+                    now=now,
+                )
         if sent & {"publication_datetime", "booking_allowed_datetime"}:
             publication = payload.publication_datetime
             offers.offer_request_publication(

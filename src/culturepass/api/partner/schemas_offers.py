@@ -22,8 +22,10 @@ from pydantic import (
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 
+from culturepass.api.partner import images as partner_images
 from culturepass.api.partner.base import AwareFutureDatetime, CamelSchema
 from culturepass.core import clock
+from culturepass.offers.images import MAX_CREDIT_LENGTH
 from culturepass.offers.models import (
     MAX_DESCRIPTION_LENGTH,
     MAX_ID_AT_PROVIDER_LENGTH,
@@ -200,8 +202,14 @@ def check_location_type(value: Any) -> Any:
 
 
 class ImageIn(CamelSchema):
-    file: str
-    credit: str | None = None
+    file: Annotated[str, Field(description=partner_images.DOC_FILE)]
+    credit: (
+        Annotated[
+            str,
+            Field(max_length=MAX_CREDIT_LENGTH, description=partner_images.DOC_CREDIT),
+        ]
+        | None
+    ) = None
 
 
 class PriceCategoryIn(CamelSchema):
@@ -250,7 +258,7 @@ class EventCreate(CamelSchema):
     external_ticket_office_url: str | None = None
     item_collection_details: str | None = None
     id_at_provider: IdAtProvider | None = None
-    image: ImageIn | None = None
+    image: Annotated[ImageIn | None, Field(description=partner_images.DOC_IMAGE_IN)] = None
     price_categories: (
         Annotated[list[PriceCategoryIn], Field(max_length=MAX_PRICE_CATEGORIES)] | None
     ) = None
@@ -278,7 +286,7 @@ class EventPatch(CamelSchema):
     external_ticket_office_url: str | None = None
     item_collection_details: str | None = None
     id_at_provider: IdAtProvider | None = None
-    image: ImageIn | None = None
+    image: Annotated[ImageIn | None, Field(description=partner_images.DOC_IMAGE_IN)] = None
     publication_datetime: NowOrFutureDatetime = None
     booking_allowed_datetime: AwareFutureDatetime | None = None
     video_url: str | None = None
@@ -315,7 +323,7 @@ class EventOut(CamelSchema):
     external_ticket_office_url: str | None
     has_ticket: bool
     id_at_provider: str | None
-    image: ImageOut | None
+    image: Annotated[ImageOut | None, Field(description=partner_images.DOC_IMAGE_OUT)]
     item_collection_details: str | None
     location: dict[str, Any]
     price_categories: list[PriceCategoryOut]
