@@ -9,12 +9,15 @@ import pytest
 import time_machine
 from bookings_helpers import NOW, make_offer, make_offerer, make_venue
 
+from culturepass.bookings.models import Booking
 from culturepass.bookings.services import (
     BookingError,
     booking_cancel_by_beneficiary,
     booking_create,
+    booking_email_context,
 )
 from culturepass.notifications.models import OutboxEmail
+from culturepass.notifications.services import email_render
 from culturepass.offers.models import Offer
 from helpers import deliver_emails
 
@@ -138,3 +141,22 @@ def test_a_refused_booking_sends_nothing(beneficiary) -> None:
     with pytest.raises(BookingError):
         booking_create(beneficiary=beneficiary, stock_id=full.pk, quantity=1, now=NOW)
     assert not OutboxEmail.objects.exists()
+
+
+def test_emails_rendered_at_send_time_match_rendering_in_the_request(beneficiary, stock) -> None:
+    """The outbox keeps template + context (no ``booking`` object): what is sent is what
+    rendering with the full context, in the request, would have given."""
+    booking = booking_create(beneficiary=beneficiary, stock_id=stock.pk, quantity=2, now=NOW)
+    booking = Booking.objects.select_related("stock__offer__venue").get(pk=booking.pk)
+    context = booking_email_context(booking=booking, beneficiary=beneficiary, stock=booking.stock)
+
+    sent = _by_recipient(deliver_emails())
+
+    for to, template in (
+        ("reservations@pleyel.test", "emails/bookings/new_booking_pro"),
+        ("lea@example.test", "emails/bookings/confirmation_beneficiary"),
+    ):
+        expected = email_render(to=[to], template=template, context=context)
+        assert sent[to].subject == expected.subject
+        assert sent[to].body == expected.body_text
+        assert sent[to].alternatives[0].content == expected.body_html

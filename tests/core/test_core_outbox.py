@@ -21,6 +21,9 @@ from culturepass.notifications.models import OutboxEmail
 from culturepass.notifications.services import (
     MAX_ATTEMPTS,
     email_enqueue,
+    email_render,
+    email_render_later,
+    emails_enqueue,
     outbox_deliver,
     outbox_deliver_due,
 )
@@ -285,3 +288,63 @@ def test_two_simultaneous_deliveries_send_the_email_once(
     else:
         assert results == [True, True]
         assert len(mail.outbox) == 2
+
+
+def _enqueue_later(template: str) -> OutboxEmail:
+    email = email_render_later(
+        to=["jeanne@example.test"],
+        template=template,
+        context={"name": "Jeanne"},
+        reply_to=["support@culturepass.test"],
+    )
+    return emails_enqueue([email], now=NOW)[0]
+
+
+@pytest.mark.django_db
+def test_an_email_rendered_later_is_sent_as_if_rendered_when_queued(
+    email_templates: str, settings
+) -> None:
+    settings.SITE_URL = "https://culturepass.example"
+    queued = _enqueue_later(email_templates)
+    queued.refresh_from_db()
+    assert (queued.subject, queued.body_text, queued.context) == ("", "", {"name": "Jeanne"})
+
+    assert outbox_deliver(email_id=queued.pk, now=NOW) is True
+
+    sent = mail.outbox[0]
+    now_rendered = email_render(
+        to=["jeanne@example.test"], template=email_templates, context={"name": "Jeanne"}
+    )
+    assert sent.subject == now_rendered.subject == "Bienvenue Jeanne"
+    assert sent.body == now_rendered.body_text
+    assert sent.alternatives[0].content == now_rendered.body_html  # type: ignore[attr-defined]
+    assert sent.reply_to == ["support@culturepass.test"]
+    queued.refresh_from_db()
+    assert queued.status == OutboxEmail.Status.SENT
+    assert queued.subject == "Bienvenue Jeanne"  # kept, as for any sent email
+    assert queued.body_text == now_rendered.body_text
+    assert queued.context is None
+
+
+@pytest.mark.django_db
+def test_an_email_that_fails_to_render_is_retried(tmp_path: Path, settings) -> None:
+    templates = [dict(engine) for engine in settings.TEMPLATES]
+    templates[0]["DIRS"] = [tmp_path, *templates[0]["DIRS"]]
+    settings.TEMPLATES = templates
+    queued = _enqueue_later("later/missing")
+
+    assert outbox_deliver(email_id=queued.pk, now=NOW) is False
+
+    queued.refresh_from_db()
+    assert queued.status == OutboxEmail.Status.PENDING
+    assert queued.attempts == 1
+    assert "TemplateDoesNotExist" in queued.last_error
+    assert queued.context == {"name": "Jeanne"}  # rendered at the next attempt
+    folder = tmp_path / "later"
+    folder.mkdir()
+    (folder / "missing.subject.txt").write_text("Bienvenue {{ name }}")
+    (folder / "missing.txt").write_text("Bonjour {{ name }}")
+    settings.TEMPLATES = [dict(engine) for engine in templates]  # the loaders forget the miss
+
+    assert outbox_deliver(email_id=queued.pk, now=NOW + dt.timedelta(minutes=1)) is True
+    assert [m.body for m in mail.outbox] == ["Bonjour Jeanne"]

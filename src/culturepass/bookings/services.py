@@ -30,9 +30,10 @@ from culturepass.bookings.models import Booking
 from culturepass.catalog import catalogue
 from culturepass.core.audit import audit_record, snapshot
 from culturepass.core.errors import DomainError, NotFound
+from culturepass.core.prepared import PreparedRead
 from culturepass.credit.models import BeneficiaryProfile, CreditAccount
 from culturepass.notifications.models import Webhook
-from culturepass.notifications.services import RenderedEmail, email_render, emails_enqueue
+from culturepass.notifications.services import RenderedEmail, email_render_later, emails_enqueue
 from culturepass.notifications.webhooks import webhooks_emit
 from culturepass.offerers.models import Offerer, Venue
 from culturepass.offers.models import Offer, Stock
@@ -154,6 +155,16 @@ def _read_beneficiary(*, user_id: int, offer_id: int | None) -> _Beneficiary:
     )
 
 
+#: The occurrence with its offer, venue, structure and price category, as
+#: ``select_related`` would return them: the booking request's first read, whose ORM
+#: compilation cost more than PostgreSQL running it.
+_STOCK_READ = PreparedRead(
+    Stock,
+    related=("offer", "offer__venue", "offer__offerer", "price_category"),
+    where='t0."id" = %s',
+)
+
+
 class _Stale(Exception):
     """The occurrence changed between the unlocked read and the write: plan again."""
 
@@ -180,7 +191,8 @@ def booking_create(*, beneficiary: Any, stock_id: int, quantity: int, now: dt.da
     entry and both emails are committed together.
 
     Every rule is first checked on plain reads, outside any lock, and both emails are
-    rendered then. The transaction writes the booking, its audit entry and its emails,
+    prepared then (rendered by the worker when sent). The transaction writes the
+    booking, its audit entry and its emails,
     and only then takes the row locks, in the fixed order stock → credit, each with one
     conditional UPDATE that re-checks under the lock whatever may have changed since
     the read (seats, deletion, booking limit, date, price category; credit, expiry,
@@ -211,14 +223,10 @@ def credit_balance_after(booking: Booking) -> int | None:
 
 
 def _plan_booking(*, beneficiary: Any, stock_id: int, quantity: int, now: dt.datetime) -> _Plan:
-    """Check every rule on unlocked reads (two queries) and render the emails."""
+    """Check every rule on unlocked reads (two queries) and prepare the emails."""
     # Offer, venue and structure are read with the occurrence: pros keep editing them
     # while young people book, and they are never locked here.
-    stock = (
-        Stock.objects.select_related("offer", "offer__venue", "offer__offerer", "price_category")
-        .filter(pk=stock_id)
-        .first()
-    )
+    stock = _STOCK_READ.first([stock_id])
     person = _read_beneficiary(
         user_id=beneficiary.pk, offer_id=stock.offer_id if stock is not None else None
     )
@@ -286,7 +294,7 @@ def _plan_booking(*, beneficiary: Any, stock_id: int, quantity: int, now: dt.dat
         is_digital=is_digital,
         balance_cents=account.balance_cents if account else 0,
         booking=booking,
-        emails=_render_emails(booking=booking, beneficiary=beneficiary, stock=stock, kind="new"),
+        emails=_booking_emails(booking=booking, beneficiary=beneficiary, stock=stock, kind="new"),
     )
 
 
@@ -379,7 +387,7 @@ def _write_booking(*, plan: _Plan, beneficiary: Any, now: dt.datetime) -> Bookin
             raise RuntimeError("could not draw a free booking code")
         # A (rare) clash on the code: draw again; the emails show the code.
         booking.code = rules.generate_code()
-        emails = _render_emails(
+        emails = _booking_emails(
             booking=booking, beneficiary=beneficiary, stock=plan.stock, kind="new"
         )
     audit_record(
@@ -606,17 +614,25 @@ def booking_email_context(*, booking: Booking, beneficiary: Any, stock: Stock) -
     }
 
 
-def _render_emails(
+def _booking_emails(
     *, booking: Booking, beneficiary: Any, stock: Stock, kind: str
 ) -> list[RenderedEmail]:
-    """The pro's and the beneficiary's emails about ``booking`` (no database access)."""
+    """The pro's and the beneficiary's emails about ``booking`` (no database access).
+
+    Rendered by the worker when it sends them (booking and cancelling are the app's
+    busiest requests, and rendering cost more than the rest of them): the outbox row,
+    written in the caller's transaction, holds the template and its context. These
+    templates show only the context's formatted values, so the ``booking`` object (not
+    JSON) is left out of it.
+    """
     offer: Offer = stock.offer
     context = booking_email_context(booking=booking, beneficiary=beneficiary, stock=stock)
+    del context["booking"]
     emails = []
     pro_address = offer.booking_email or offer.venue.booking_email
     if pro_address:
         emails.append(
-            email_render(
+            email_render_later(
                 to=[pro_address],
                 template=f"emails/bookings/{'new_booking' if kind == 'new' else 'cancelled'}_pro",
                 context=context,
@@ -625,7 +641,7 @@ def _render_emails(
         )
     reply_to = [offer.booking_contact] if offer.booking_contact else []
     emails.append(
-        email_render(
+        email_render_later(
             to=[beneficiary.email],
             template=(
                 f"emails/bookings/{'confirmation' if kind == 'new' else 'cancelled'}_beneficiary"
@@ -642,7 +658,7 @@ def _notify(
 ) -> None:
     """Queue the pro's and the beneficiary's emails in the current transaction."""
     emails_enqueue(
-        _render_emails(booking=booking, beneficiary=beneficiary, stock=stock, kind=kind), now=now
+        _booking_emails(booking=booking, beneficiary=beneficiary, stock=stock, kind=kind), now=now
     )
 
 

@@ -29,6 +29,10 @@ class OutboxEmail(models.Model):
     # references (resolved by ``notifications.attachments``) so the outbox stays small and the
     # file is always the current rendering of its source.
     attachments = models.JSONField(default=list, blank=True)
+    # Set while the email waits to be rendered from ``template`` at send time (subject and
+    # bodies still empty), cleared once rendered: a hot request (a booking) queues the
+    # template and its context and leaves the rendering to the worker.
+    context = models.JSONField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)

@@ -16,6 +16,7 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from culturepass.core.prepared import PreparedInsert
 from culturepass.notifications.attachments import resolve as resolve_attachment
 from culturepass.notifications.models import OutboxEmail
 
@@ -27,11 +28,16 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12
 # Retry after 1 min, 2, 4, ... capped at 6 h: about 2.5 days before giving up.
 _BACKOFF_CAP = dt.timedelta(hours=6)
+#: What rendering an email queued with :func:`email_render_later` fills in (and clears).
+_RENDERED_FIELDS = ["subject", "body_text", "body_html", "context"]
+#: Prepared: a booking queues its emails in the request (see core.prepared).
+_INSERT = PreparedInsert(OutboxEmail)
 
 
 @dataclass(frozen=True)
 class RenderedEmail:
-    """An email rendered and ready for the outbox (see :func:`email_render`)."""
+    """An email ready for the outbox: rendered (see :func:`email_render`), or to be
+    rendered when sent (see :func:`email_render_later`: ``context`` set, texts empty)."""
 
     to: list[str]
     reply_to: list[str]
@@ -41,6 +47,7 @@ class RenderedEmail:
     template: str
     # References resolved at send time (see ``notifications.attachments``).
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    context: dict[str, Any] | None = None
 
 
 def email_render(
@@ -74,24 +81,66 @@ def email_render(
     )
 
 
+def email_render_later(
+    *,
+    to: Sequence[str],
+    template: str,
+    context: Mapping[str, Any],
+    reply_to: Sequence[str] = (),
+) -> RenderedEmail:
+    """An email queued as ``template`` + ``context`` and rendered by the worker just before
+    it is sent, exactly as :func:`email_render` would have rendered it now.
+
+    For the hottest requests (a booking), where rendering three templates cost more than
+    the rest of the transaction. ``context`` must be JSON (strings, numbers, booleans,
+    lists, dicts) and hold everything the templates show, already formatted: it is stored
+    in the outbox row and nothing is read again at send time.
+    """
+    return RenderedEmail(
+        to=list(to),
+        reply_to=list(reply_to),
+        subject="",
+        body_text="",
+        body_html="",
+        template=template,
+        context=dict(context),
+    )
+
+
+def _render_stored(email: OutboxEmail) -> None:
+    """Render an email queued by :func:`email_render_later` (no-op once rendered)."""
+    if email.context is None:
+        return
+    rendered = email_render(
+        to=email.to, template=email.template, context=email.context, reply_to=email.reply_to
+    )
+    email.subject = rendered.subject
+    email.body_text = rendered.body_text
+    email.body_html = rendered.body_html
+    email.context = None
+
+
 def emails_enqueue(emails: Sequence[RenderedEmail], *, now: dt.datetime) -> list[OutboxEmail]:
     """Queue rendered emails: one INSERT for all rows, and one job statement deferring
     their delivery when the surrounding transaction commits."""
     if not emails:
         return []
-    rows = OutboxEmail.objects.bulk_create(
-        OutboxEmail(
-            created_at=now,
-            to=email.to,
-            reply_to=email.reply_to,
-            subject=email.subject,
-            body_text=email.body_text,
-            body_html=email.body_html,
-            template=email.template,
-            attachments=email.attachments,
-            next_attempt_at=now,
-        )
-        for email in emails
+    rows = _INSERT.insert(
+        [
+            OutboxEmail(
+                created_at=now,
+                to=email.to,
+                reply_to=email.reply_to,
+                subject=email.subject,
+                body_text=email.body_text,
+                body_html=email.body_html,
+                template=email.template,
+                attachments=email.attachments,
+                context=email.context,
+                next_attempt_at=now,
+            )
+            for email in emails
+        ]
     )
     ids = [row.pk for row in rows]
     transaction.on_commit(lambda: _defer_delivery(*ids))
@@ -142,17 +191,21 @@ def outbox_deliver(*, email_id: int, now: dt.datetime) -> bool:
         )
         if email is None:
             return False
-        message = EmailMultiAlternatives(
-            subject=email.subject,
-            body=email.body_text,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=email.to,
-            reply_to=email.reply_to or None,
-        )
-        if email.body_html:
-            message.attach_alternative(email.body_html, "text/html")
         email.attempts += 1
+        rendered_now = email.context is not None
         try:
+            # Inside the retry too: a template that fails to render is retried and finally
+            # reported like a provider failure.
+            _render_stored(email)
+            message = EmailMultiAlternatives(
+                subject=email.subject,
+                body=email.body_text,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=email.to,
+                reply_to=email.reply_to or None,
+            )
+            if email.body_html:
+                message.attach_alternative(email.body_html, "text/html")
             # Resolved here, inside the retry: a document that cannot be built yet (or a
             # resolver bug) is retried and finally reported like a provider failure.
             for reference in email.attachments:
@@ -167,13 +220,19 @@ def outbox_deliver(*, email_id: int, now: dt.datetime) -> bool:
             else:
                 delay = min(dt.timedelta(minutes=2 ** (email.attempts - 1)), _BACKOFF_CAP)
                 email.next_attempt_at = now + delay
-            email.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+            email.save(
+                update_fields=["attempts", "last_error", "status", "next_attempt_at"]
+                + (_RENDERED_FIELDS if rendered_now and email.context is None else [])
+            )
             logger.warning("email delivery failed", extra={"email_id": email.pk, "error": str(exc)})
             return False
         email.status = OutboxEmail.Status.SENT
         email.sent_at = now
         email.next_attempt_at = None
-        email.save(update_fields=["attempts", "status", "sent_at", "next_attempt_at"])
+        email.save(
+            update_fields=["attempts", "status", "sent_at", "next_attempt_at"]
+            + (_RENDERED_FIELDS if rendered_now else [])
+        )
         return True
 
 
