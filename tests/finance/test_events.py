@@ -275,6 +275,35 @@ def test_postponing_far_reverts_validations_and_their_events() -> None:
     ]
 
 
+def test_postponing_a_started_event_to_tomorrow_reprices_it_after_the_new_start() -> None:
+    # The show started an hour ago and its validated booking is priced; the pro moves it to
+    # tomorrow (within 2 days: the booking stays validated). Its reimbursement must wait for
+    # the new date, and the later unpaid pricing of the same pricing point is priced again.
+    stock = make_offer(start=NOW - dt.timedelta(hours=1), price_cents=1500)
+    pro = make_pro(stock.offer.offerer)
+    moved = used_booking(stock, used_at=NOW - dt.timedelta(minutes=30))
+    other_stock = make_offer(
+        stock.offer.venue, start=NOW - dt.timedelta(minutes=20), name="Autre spectacle"
+    )
+    later = used_booking(other_stock, used_at=NOW - dt.timedelta(minutes=10))
+    assert pricing_price_due(now=NOW) == 2
+
+    tomorrow = NOW + dt.timedelta(days=1)
+    stock_postpone(actor=pro, stock_id=stock.pk, new_beginning=tomorrow, now=NOW)
+
+    moved.refresh_from_db()
+    assert moved.status == "USED"
+    assert not Pricing.objects.filter(booking=moved).exists()
+    event = FinanceEvent.objects.get(booking=moved, motive="BOOKING_USED")
+    assert (event.status, event.pricing_ordering_date) == ("READY", tomorrow)
+    # The other booking came after the moved one: priced again, now first in order.
+    assert pricing_price_due(now=NOW) == 1
+    assert Pricing.objects.get(booking=later).revenue_cents == later.amount_cents
+    assert not Pricing.objects.filter(booking=moved).exists()
+    assert pricing_price_due(now=tomorrow) == 1
+    assert Pricing.objects.get(booking=moved).revenue_cents == later.amount_cents + 1500
+
+
 def test_automatic_validation_records_the_events_of_the_whole_batch() -> None:
     stock = make_offer(start=NOW - dt.timedelta(days=4))
     bookings = [

@@ -44,7 +44,11 @@ from culturepass.core.audit import AUTO, audit_record, snapshot
 from culturepass.core.errors import DomainError, NotFound
 from culturepass.core.throttle import Throttled, throttle_hit, throttle_refund
 from culturepass.credit.models import CreditAccount
-from culturepass.finance.events import finance_events_on_unuse, finance_events_on_use
+from culturepass.finance.events import (
+    finance_events_on_reschedule,
+    finance_events_on_unuse,
+    finance_events_on_use,
+)
 from culturepass.finance.models import FinanceEvent
 from culturepass.notifications.models import Webhook
 from culturepass.notifications.services import email_enqueue
@@ -823,6 +827,11 @@ def stock_postpone(
                 before=before,
                 after=snapshot(booking, _AUDITED),
                 offerer_id=booking.offerer_id,
+            )
+        if not unuse:
+            # Still validated: their reimbursement now waits for the new date.
+            finance_events_on_reschedule(
+                bookings=[b for b in bookings if b.status == Booking.Status.USED], now=now
             )
         old_date = format_local_datetime(old_beginning, offer.timezone)
         _email_beneficiaries(

@@ -264,6 +264,59 @@ def finance_events_on_collective_use(
         )
 
 
+def finance_events_on_reschedule(*, bookings: Sequence[Booking], now: dt.datetime) -> int:
+    """The event of validated bookings moved (a postponement that keeps them validated).
+    Caller holds the booking rows and has saved the stock's new start, in its transaction.
+
+    A live use event waits for the new start: its pricing ordering date is recomputed; an
+    unpaid pricing made with the old date is deleted (with the later unpaid pricings of its
+    pricing point and year, as on an undo) so that it is priced again in order, no earlier
+    than the new start. Paid pricings stay as they are. Returns how many events changed.
+    """
+    ids = sorted({b.pk for b in bookings})
+    if not ids:
+        return 0
+    live = FinanceEvent.objects.filter(
+        booking_id__in=ids,
+        motive=FinanceEvent.Motive.BOOKING_USED,
+        status__in=[FinanceEvent.Status.READY, FinanceEvent.Status.PRICED],
+    )
+    lock_pricing_points(live.values_list("pricing_point_id", flat=True))
+    pricings = list(
+        Pricing.objects.filter(
+            event__in=live.filter(status=FinanceEvent.Status.PRICED),
+            status=Pricing.Status.VALIDATED,
+        ).values("pk", "pricing_point_id", "year", "pricing_ordering_date", "event_id")
+    )
+    if pricings:
+        firsts: dict[tuple[int, int], tuple[int, int, dt.datetime, int]] = {}
+        for p in sorted(pricings, key=lambda p: (p["pricing_ordering_date"], p["event_id"])):
+            firsts.setdefault(
+                (p["pricing_point_id"], p["year"]),
+                (p["pricing_point_id"], p["year"], p["pricing_ordering_date"], p["event_id"]),
+            )
+        Pricing.objects.filter(pk__in=[p["pk"] for p in pricings]).delete()
+        reprice_after(list(firsts.values()))
+        FinanceEvent.objects.filter(pk__in=[p["event_id"] for p in pricings]).update(
+            status=FinanceEvent.Status.READY
+        )
+    ordering = _ORDERING_DATE_SQL.format(value_date="e.value_date")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {FE} e SET pricing_ordering_date = {ordering}
+            FROM {BOOKING} b
+            JOIN {STOCK} s ON s.id = b.stock_id
+            JOIN {OFFER} o ON o.id = b.offer_id
+            JOIN {LINK} l ON l.venue_id = b.venue_id AND upper_inf(l.timespan)
+            WHERE e.booking_id = b.id AND b.id = ANY(%(ids)s)
+              AND e.motive = 'BOOKING_USED' AND e.status = 'READY'
+            """,  # noqa: S608 - table names are ours, values are parameters
+            {"ids": ids, "things": non_event_subcategory_ids()},
+        )
+        return cursor.rowcount
+
+
 def finance_events_on_unuse(
     *, bookings: Sequence[Booking], motive: FinanceEvent.Motive | str, now: dt.datetime
 ) -> None:
