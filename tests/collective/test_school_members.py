@@ -271,3 +271,26 @@ def test_staff_remove_a_member_after_confirming(client, commission, school):
         reverse("accounts:login"), {"username": teacher.email, "password": PASSWORD}
     )
     assert login.url != "/ecoles/"
+
+
+def test_the_last_head_stays_while_pre_bookings_await_confirmation(commission, school, structure_a):
+    from collective_pages_helpers import make_booking, make_collective_offer, reference
+    from culturepass.offerers.models import Venue
+
+    now = timezone.now()
+    head = make_member(school, "principal@college.test", SchoolMember.Role.HEAD)
+    teacher = make_member(school, "prof@college.test")
+    venue = Venue.objects.get(offerer=structure_a, is_head_office=True)
+    reference(venue.offerer, venue, now=now)
+    make_booking(make_collective_offer(venue, now=now), school, teacher, now=now)
+    membership = SchoolMember.objects.get(user=head)
+
+    with pytest.raises(services.CollectiveError) as exc:
+        services.school_member_remove(actor=commission, member=membership, now=now)
+    assert exc.value.code == "last_head"
+    assert SchoolMember.objects.filter(pk=membership.pk).exists()
+
+    # With a second head, the first one may go.
+    make_member(school, "adjoint@college.test", SchoolMember.Role.HEAD)
+    services.school_member_remove(actor=commission, member=membership, now=now)
+    assert not SchoolMember.objects.filter(pk=membership.pk).exists()

@@ -728,6 +728,9 @@ def school_member_remove(*, actor: Any, member: SchoolMember, now: dt.datetime) 
     and so do the requests and bookings the person made)."""
     _require_collective_staff(actor)
     with transaction.atomic():
+        # The school row serialises removals: two heads removed at once cannot both pass the
+        # "another head remains" check below.
+        School.objects.select_for_update().filter(pk=member.school_id).first()
         locked = (
             SchoolMember.objects.select_for_update()
             .select_related("user")
@@ -736,6 +739,25 @@ def school_member_remove(*, actor: Any, member: SchoolMember, now: dt.datetime) 
         )
         if locked is None:
             raise NotFound(_("Cette personne ne fait plus partie de l'établissement."))
+        if (
+            locked.role == SchoolMember.Role.HEAD
+            and not SchoolMember.objects.filter(
+                school_id=locked.school_id, role=SchoolMember.Role.HEAD
+            )
+            .exclude(pk=locked.pk)
+            .exists()
+            and CollectiveBooking.objects.filter(
+                school_id=locked.school_id, status=CollectiveBooking.Status.PENDING
+            ).exists()
+        ):
+            # Only a head confirms a pre-booking: without one they would all expire.
+            raise CollectiveError(
+                _(
+                    "Des préréservations attendent la confirmation du chef d'établissement : "
+                    "ajoutez d'abord un autre chef d'établissement."
+                ),
+                code="last_head",
+            )
         audit_record(
             actor=actor,
             action="collective.school_member_remove",
