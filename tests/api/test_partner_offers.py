@@ -584,3 +584,22 @@ def test_lists_cost_the_same_whatever_their_length(api, venue):
         post_dates(api, event, [date_body(local(DAY + dt.timedelta(days=index + 1)), category_id)])
     assert _count(api, "/events") == one_event
     assert _count(api, f"/events/{event['id']}/dates") == one_date
+
+
+@pytest.mark.parametrize(
+    ("label", "message"),
+    [
+        ("Tarif\u0000réduit", "NUL characters are not allowed"),
+        ("Tarif \ud800", "the text is not valid Unicode"),
+    ],
+)
+def test_text_the_database_cannot_store_is_a_400_on_the_field(api, venue, label, message):
+    # Found by schemathesis: PostgreSQL text holds no NUL, UTF-8 has no lone surrogate.
+    event = create_event(api, venue)
+    status, body = api(
+        "POST",
+        f"/events/{event['id']}/price_categories",
+        {"priceCategories": [{"label": label, "price": 1000}]},
+    )
+    assert (status, body) == (400, {"priceCategories.0.label": [message]})
+    assert PriceCategory.objects.filter(offer_id=event["id"]).count() == 1

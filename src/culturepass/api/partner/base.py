@@ -8,12 +8,12 @@ flat ``{"field": ["message"]}`` error bodies, and 404 (never 403) for objects ou
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from ninja import Schema
-from pydantic import AfterValidator, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
@@ -37,6 +37,48 @@ class CamelSchema(Schema):
         populate_by_name=True,
         extra="forbid",
     )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _storable_text(cls, value: Any, info: ValidationInfo) -> Any:
+        # PostgreSQL text cannot hold NUL, and a lone surrogate (valid in JSON) cannot be
+        # encoded as UTF-8: refused here as a 400 on the field, not a 500 later. Nested
+        # schemas check their own fields (so the error names the nested field).
+        field = cls.model_fields.get(info.field_name or "")
+        into_dicts = field is None or not _mentions_model(field.annotation)
+        for text in _strings_in(value, into_dicts=into_dicts):
+            if "\x00" in text:
+                raise PydanticCustomError("nul_character", "NUL characters are not allowed")
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise PydanticCustomError(
+                    "invalid_unicode", "the text is not valid Unicode"
+                ) from None
+        return value
+
+
+def _mentions_model(annotation: Any) -> bool:
+    """Whether a field's type is, or contains, a pydantic model (list[Model], Model | None…)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return any(_mentions_model(arg) for arg in get_args(annotation))
+
+
+def _strings_in(value: Any, *, into_dicts: bool) -> list[str]:
+    """The strings of a JSON value; objects are entered only when ``into_dicts``."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [text for item in value for text in _strings_in(item, into_dicts=into_dicts)]
+    if isinstance(value, dict) and into_dicts:
+        return [
+            text
+            for item in value.items()
+            for part in item
+            for text in _strings_in(part, into_dicts=into_dicts)
+        ]
+    return []
 
 
 def utc_z(value: dt.datetime | None) -> str | None:
