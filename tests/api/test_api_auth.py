@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from api_helpers import BASE, NOW, PASSWORD, make_beneficiary
@@ -159,3 +160,14 @@ def test_login_payload_is_validated(db):
     body = response.json()
     assert body["code"] == "validation_error"
     assert body["field"] == "password"
+
+
+def test_text_postgresql_cannot_store_is_refused_not_a_server_error(client) -> None:
+    # NUL is valid JSON but PostgreSQL text cannot hold it; a lone surrogate cannot be UTF-8.
+    for email in ("lea\u0000@example.test", "lea\ud800@example.test"):
+        response = client.post(
+            f"{BASE}/auth/token",
+            data=json.dumps({"email": email, "password": "x"}),
+            content_type="application/json",
+        )
+        assert response.status_code == 422, response.content

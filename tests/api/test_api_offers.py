@@ -110,3 +110,9 @@ def test_home_gives_blocks_and_nearby_offers(api, offer):
 def test_home_defaults_to_the_beneficiary_address(api, offer):
     response = api.get(f"{BASE}/home")
     assert [h["offer"]["id"] for h in response.json()["nearby"]] == [offer.pk]
+
+
+def test_a_search_text_with_a_nul_character_is_refused(api, offer):
+    response = api.get(f"{BASE}/offers", {"text": "con\u0000cert"})
+    assert response.status_code == 422
+    assert response.json()["field"] == "text"

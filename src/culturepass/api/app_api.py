@@ -10,7 +10,7 @@ import datetime as dt
 
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Query, Schema, Status
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from culturepass.api import errors, schemas
 from culturepass.api.auth import (
@@ -164,6 +164,8 @@ class OfferFilters(Schema):
     duo: bool | None = None
     page: int = Field(1, ge=1, le=1000)
     per_page: int = Field(20, ge=1, le=MAX_PER_PAGE)
+
+    _storable = field_validator("text", "category_id", mode="before")(schemas.storable_text)
 
 
 @api.get("/offers", response={200: schemas.OfferPageOut, **ERRORS}, tags=["offers"])

@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from culturepass.catalog import catalogue
 
@@ -35,10 +35,25 @@ class ErrorOut(Schema):
 # --- auth -----------------------------------------------------------------------------
 
 
+def storable_text(value: Any) -> Any:
+    """Refuse text PostgreSQL cannot store or compare (NUL) and lone surrogates (valid in
+    JSON and URLs, not encodable as UTF-8): a 422 on the field instead of a 500."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("NUL characters are not allowed")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("the text is not valid Unicode") from None
+    return value
+
+
 class TokenIn(Schema):
     email: str = Field(min_length=3, max_length=254)
     password: str = Field(min_length=1, max_length=256)
     name: str = Field("", max_length=100, description="Device name, shown in the account")
+
+    _storable = field_validator("email", "password", "name", mode="before")(storable_text)
 
 
 class TokenOut(Schema):
