@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
@@ -130,6 +131,20 @@ def reprice_after(firsts: Sequence[tuple[int, int, dt.datetime, int]]) -> int:
             ],
         )
         return cursor.rowcount
+
+
+def _drop_unpaid_pricings(pricings: Sequence[Mapping[str, Any]]) -> None:
+    """Delete these unpaid pricings (dicts with pk, pricing_point_id, year,
+    pricing_ordering_date, event_id) and send the later unpaid pricings of each pricing
+    point and year back to READY, from the earliest deleted one. Caller holds the locks."""
+    firsts: dict[tuple[int, int], tuple[int, int, dt.datetime, int]] = {}
+    for p in sorted(pricings, key=lambda p: (p["pricing_ordering_date"], p["event_id"])):
+        firsts.setdefault(
+            (p["pricing_point_id"], p["year"]),
+            (p["pricing_point_id"], p["year"], p["pricing_ordering_date"], p["event_id"]),
+        )
+    Pricing.objects.filter(pk__in=[p["pk"] for p in pricings]).delete()
+    reprice_after(list(firsts.values()))
 
 
 def _ensure_self_links(venue_ids: Iterable[int]) -> None:
@@ -289,14 +304,7 @@ def finance_events_on_reschedule(*, bookings: Sequence[Booking], now: dt.datetim
         ).values("pk", "pricing_point_id", "year", "pricing_ordering_date", "event_id")
     )
     if pricings:
-        firsts: dict[tuple[int, int], tuple[int, int, dt.datetime, int]] = {}
-        for p in sorted(pricings, key=lambda p: (p["pricing_ordering_date"], p["event_id"])):
-            firsts.setdefault(
-                (p["pricing_point_id"], p["year"]),
-                (p["pricing_point_id"], p["year"], p["pricing_ordering_date"], p["event_id"]),
-            )
-        Pricing.objects.filter(pk__in=[p["pk"] for p in pricings]).delete()
-        reprice_after(list(firsts.values()))
+        _drop_unpaid_pricings(pricings)
         FinanceEvent.objects.filter(pk__in=[p["event_id"] for p in pricings]).update(
             status=FinanceEvent.Status.READY
         )
@@ -368,15 +376,7 @@ def finance_events_on_unuse(
             code="booking_reimbursed",
         )
     if pricings:
-        # Earliest deleted pricing per (pricing point, year): everything unpaid after it moves.
-        firsts: dict[tuple[int, int], tuple[int, int, dt.datetime, int]] = {}
-        for p in sorted(pricings, key=lambda p: (p["pricing_ordering_date"], p["event_id"])):
-            firsts.setdefault(
-                (p["pricing_point_id"], p["year"]),
-                (p["pricing_point_id"], p["year"], p["pricing_ordering_date"], p["event_id"]),
-            )
-        Pricing.objects.filter(pk__in=[p["pk"] for p in pricings]).delete()
-        reprice_after(list(firsts.values()))
+        _drop_unpaid_pricings(pricings)
     live.filter(pk__in=[e["pk"] for e in events]).update(status=FinanceEvent.Status.CANCELLED)
 
     pricing_point_of = {e["booking_id"]: e["pricing_point_id"] for e in events}
