@@ -13,6 +13,7 @@ from ninja import Schema
 from pydantic import Field, field_validator
 
 from culturepass.catalog import catalogue
+from culturepass.core.text import unstorable_reason
 
 
 def utc(value: dt.datetime | None) -> dt.datetime | None:
@@ -36,15 +37,9 @@ class ErrorOut(Schema):
 
 
 def storable_text(value: Any) -> Any:
-    """Refuse text PostgreSQL cannot store or compare (NUL) and lone surrogates (valid in
-    JSON and URLs, not encodable as UTF-8): a 422 on the field instead of a 500."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError("NUL characters are not allowed")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("the text is not valid Unicode") from None
+    """A field validator: text PostgreSQL cannot store is a 422 on the field, not a 500."""
+    if isinstance(value, str) and (reason := unstorable_reason(value)):
+        raise ValueError(reason)
     return value
 
 

@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from culturepass.core import clock
 from culturepass.core.actors import PartnerActor
+from culturepass.core.text import unstorable_reason
 from culturepass.offerers.models import Venue
 
 MAX_PAGE_SIZE = 50
@@ -47,14 +48,8 @@ class CamelSchema(Schema):
         field = cls.model_fields.get(info.field_name or "")
         into_dicts = field is None or not _mentions_model(field.annotation)
         for text in _strings_in(value, into_dicts=into_dicts):
-            if "\x00" in text:
-                raise PydanticCustomError("nul_character", "NUL characters are not allowed")
-            try:
-                text.encode("utf-8")
-            except UnicodeEncodeError:
-                raise PydanticCustomError(
-                    "invalid_unicode", "the text is not valid Unicode"
-                ) from None
+            if reason := unstorable_reason(text):
+                raise PydanticCustomError("unstorable_text", reason)
         return value
 
 
